@@ -1,0 +1,38 @@
+# Haizhou — two commands on a fresh machine:  make demo   |   make test
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+UV     := $(BIN)/uv
+STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: demo test lint install lock bench clean
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==0.13.9"
+	$(UV) pip sync --quiet --python $(BIN)/python requirements.lock
+	$(UV) pip install --quiet --python $(BIN)/python --no-deps -e .
+	@rm -f $(VENV)/.installed-*; touch $@
+
+install: $(STAMP)
+
+## make demo: set up, build the synthetic city into the embedded SQLite store, serve on :8000
+demo: $(STAMP)
+	$(BIN)/haizhou demo
+
+## make test: lint (ruff), layer contracts (import-linter), the whole pytest suite
+test: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks
+	$(BIN)/lint-imports --config pyproject.toml
+	$(BIN)/python -m pytest
+
+## make lock: re-pin every dependency (run after editing pyproject.toml)
+lock:
+	@test -x $(UV) || ($(PYTHON) -m venv $(VENV) && $(BIN)/python -m pip install --quiet "uv==0.13.9")
+	$(UV) pip compile pyproject.toml --extra dev --python-version 3.11 --quiet -o requirements.lock
+
+bench: $(STAMP)
+	@for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) haizhou-data .pytest_cache

@@ -1,0 +1,9 @@
+"""`haizhou demo` (to be written)."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `demo` command to the root app."""

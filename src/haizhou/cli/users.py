@@ -1,0 +1,7 @@
+"""`haizhou users` (to be written)."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(help="users", no_args_is_help=True)

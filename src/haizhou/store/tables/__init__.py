@@ -1,0 +1,28 @@
+"""Every table module is imported here, so the metadata is complete whatever a caller imports
+first (fastapi/full-stack-fastapi-template#28)."""
+
+from haizhou.store.tables.base import Base, UTCDateTime
+from haizhou.store.tables.events import CaseRow, IncidentRow
+from haizhou.store.tables.findings import FindingRow
+from haizhou.store.tables.geography import JurisdictionRow
+from haizhou.store.tables.ingest import ImportBatchRow, QuarantineRow
+from haizhou.store.tables.security import AuditRow, UserRow
+from haizhou.store.tables.sensing import PersonRow, SensorRow
+
+metadata = Base.metadata
+
+__all__ = [
+    "AuditRow",
+    "Base",
+    "CaseRow",
+    "FindingRow",
+    "ImportBatchRow",
+    "IncidentRow",
+    "JurisdictionRow",
+    "PersonRow",
+    "QuarantineRow",
+    "SensorRow",
+    "UTCDateTime",
+    "UserRow",
+    "metadata",
+]
