@@ -1,1 +1,1 @@
-"""api/schemas."""
+"""Pydantic schemas at the API boundary, one module per capability (``<Name>Public`` etc.)."""

@@ -1,6 +1,7 @@
 """Every table module is imported here, so the metadata is complete whatever a caller imports
 first (fastapi/full-stack-fastapi-template#28)."""
 
+from haizhou.store.tables.audit_head import AuditHeadRow
 from haizhou.store.tables.base import Base, UTCDateTime
 from haizhou.store.tables.events import CaseRow, IncidentRow
 from haizhou.store.tables.findings import FindingRow
@@ -12,6 +13,7 @@ from haizhou.store.tables.sensing import PersonRow, SensorRow
 metadata = Base.metadata
 
 __all__ = [
+    "AuditHeadRow",
     "AuditRow",
     "Base",
     "CaseRow",
