@@ -39,7 +39,7 @@ class Settings(BaseSettings):
     pseudonym_key: str | None = Field(
         default=None,
         description="Secret key for pseudonymising personal identifiers (HMAC-SHA256). "
-        "Empty: a random key is created once in data_dir/pseudonym.key.",
+        "Empty: a random key is created once in data_dir/keys/pseudonym.key.",
     )
     secret_key: str | None = Field(
         default=None, description="Secret for session signing. Empty: created in data_dir."
