@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from haizhou import __version__
-from haizhou.cli import audit, db, demo, importing, serve, sim, users
+from haizhou.cli import audit, db, demo, importing, models, serve, sim, users
 
 app = typer.Typer(
     name="haizhou",
@@ -56,6 +56,8 @@ app.add_typer(sim.app, name="sim")
 app.add_typer(importing.app, name="import")
 app.add_typer(users.app, name="users")
 app.add_typer(audit.app, name="audit")
+app.add_typer(models.app, name="models")
+app.add_typer(models.plugins_app, name="plugins")
 serve.register(app)
 demo.register(app)
 
