@@ -3,6 +3,10 @@
 Rows are keyed by ``(source, source_id)`` so imports are idempotent; ``content_hash`` tells an
 identical re-import (skipped) from a conflicting one (quarantined). Points carry H3 cells at
 resolutions 7, 8 and 9 and the owning jurisdiction, computed once at ingest.
+
+Indexes are few on purpose: every index costs the bulk import time. Coarser H3 cells need no
+index of their own — the resolution-9 children of one cell are a contiguous id range, so a
+range scan on ``h3_r9`` serves them; ``(jurisdiction_code, time)`` serves jurisdiction queries.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Float, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Float, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from haizhou.store.tables.base import Base, JSONType, UTCDateTime
@@ -22,6 +26,12 @@ class IncidentRow(Base):
         UniqueConstraint("source", "source_id"),
         Index("ix_incidents_jurisdiction_time", "jurisdiction_code", "reported_at"),
         Index("ix_incidents_category_time", "category", "reported_at"),
+        Index(
+            "ix_incidents_caller_pseudonym",
+            "caller_pseudonym",
+            sqlite_where=text("caller_pseudonym IS NOT NULL"),
+            postgresql_where=text("caller_pseudonym IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -32,18 +42,18 @@ class IncidentRow(Base):
     subcategory: Mapped[str | None] = mapped_column(String(100))
     lon: Mapped[float] = mapped_column(Float)
     lat: Mapped[float] = mapped_column(Float)
-    h3_r7: Mapped[int] = mapped_column(BigInteger, index=True)
-    h3_r8: Mapped[int] = mapped_column(BigInteger, index=True)
+    h3_r7: Mapped[int] = mapped_column(BigInteger)
+    h3_r8: Mapped[int] = mapped_column(BigInteger)
     h3_r9: Mapped[int] = mapped_column(BigInteger, index=True)
-    jurisdiction_code: Mapped[str | None] = mapped_column(String(64), index=True)
+    jurisdiction_code: Mapped[str | None] = mapped_column(String(64))
     address: Mapped[str | None] = mapped_column(Text)
-    caller_pseudonym: Mapped[str | None] = mapped_column(String(64), index=True)
+    caller_pseudonym: Mapped[str | None] = mapped_column(String(64))
     caller_masked: Mapped[str | None] = mapped_column(String(64))
     summary: Mapped[str | None] = mapped_column(Text)
     disposition: Mapped[str | None] = mapped_column(String(200))
     attributes: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     content_hash: Mapped[str] = mapped_column(String(64))
-    batch_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    batch_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class CaseRow(Base):
@@ -64,10 +74,10 @@ class CaseRow(Base):
     occurred_to: Mapped[datetime] = mapped_column(UTCDateTime)
     lon: Mapped[float] = mapped_column(Float)
     lat: Mapped[float] = mapped_column(Float)
-    h3_r7: Mapped[int] = mapped_column(BigInteger, index=True)
-    h3_r8: Mapped[int] = mapped_column(BigInteger, index=True)
+    h3_r7: Mapped[int] = mapped_column(BigInteger)
+    h3_r8: Mapped[int] = mapped_column(BigInteger)
     h3_r9: Mapped[int] = mapped_column(BigInteger, index=True)
-    jurisdiction_code: Mapped[str | None] = mapped_column(String(64), index=True)
+    jurisdiction_code: Mapped[str | None] = mapped_column(String(64))
     address: Mapped[str | None] = mapped_column(Text)
     mo_entry_method: Mapped[str | None] = mapped_column(String(100))
     mo_target: Mapped[str | None] = mapped_column(String(100))
@@ -82,4 +92,4 @@ class CaseRow(Base):
     suspect_pseudonyms: Mapped[list[str] | None] = mapped_column(JSONType)
     attributes: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     content_hash: Mapped[str] = mapped_column(String(64))
-    batch_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    batch_id: Mapped[int | None] = mapped_column(Integer)

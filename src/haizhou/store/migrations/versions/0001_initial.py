@@ -75,16 +75,10 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_cases")),
         sa.UniqueConstraint("source", "source_id", name=op.f("uq_cases_source_source_id")),
     )
-    op.create_index(op.f("ix_cases_batch_id"), "cases", ["batch_id"], unique=False)
     op.create_index("ix_cases_category_time", "cases", ["category", "occurred_from"], unique=False)
-    op.create_index(op.f("ix_cases_h3_r7"), "cases", ["h3_r7"], unique=False)
-    op.create_index(op.f("ix_cases_h3_r8"), "cases", ["h3_r8"], unique=False)
     op.create_index(op.f("ix_cases_h3_r9"), "cases", ["h3_r9"], unique=False)
     op.create_index(
         op.f("ix_cases_incident_source_id"), "cases", ["incident_source_id"], unique=False
-    )
-    op.create_index(
-        op.f("ix_cases_jurisdiction_code"), "cases", ["jurisdiction_code"], unique=False
     )
     op.create_index(
         "ix_cases_jurisdiction_time", "cases", ["jurisdiction_code", "occurred_from"], unique=False
@@ -161,19 +155,18 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_incidents")),
         sa.UniqueConstraint("source", "source_id", name=op.f("uq_incidents_source_source_id")),
     )
-    op.create_index(op.f("ix_incidents_batch_id"), "incidents", ["batch_id"], unique=False)
     op.create_index(
-        op.f("ix_incidents_caller_pseudonym"), "incidents", ["caller_pseudonym"], unique=False
+        "ix_incidents_caller_pseudonym",
+        "incidents",
+        ["caller_pseudonym"],
+        unique=False,
+        sqlite_where=sa.text("caller_pseudonym IS NOT NULL"),
+        postgresql_where=sa.text("caller_pseudonym IS NOT NULL"),
     )
     op.create_index(
         "ix_incidents_category_time", "incidents", ["category", "reported_at"], unique=False
     )
-    op.create_index(op.f("ix_incidents_h3_r7"), "incidents", ["h3_r7"], unique=False)
-    op.create_index(op.f("ix_incidents_h3_r8"), "incidents", ["h3_r8"], unique=False)
     op.create_index(op.f("ix_incidents_h3_r9"), "incidents", ["h3_r9"], unique=False)
-    op.create_index(
-        op.f("ix_incidents_jurisdiction_code"), "incidents", ["jurisdiction_code"], unique=False
-    )
     op.create_index(
         "ix_incidents_jurisdiction_time",
         "incidents",
@@ -295,13 +288,9 @@ def downgrade() -> None:
     op.drop_table("jurisdictions")
     op.drop_index(op.f("ix_incidents_reported_at"), table_name="incidents")
     op.drop_index("ix_incidents_jurisdiction_time", table_name="incidents")
-    op.drop_index(op.f("ix_incidents_jurisdiction_code"), table_name="incidents")
     op.drop_index(op.f("ix_incidents_h3_r9"), table_name="incidents")
-    op.drop_index(op.f("ix_incidents_h3_r8"), table_name="incidents")
-    op.drop_index(op.f("ix_incidents_h3_r7"), table_name="incidents")
     op.drop_index("ix_incidents_category_time", table_name="incidents")
-    op.drop_index(op.f("ix_incidents_caller_pseudonym"), table_name="incidents")
-    op.drop_index(op.f("ix_incidents_batch_id"), table_name="incidents")
+    op.drop_index("ix_incidents_caller_pseudonym", table_name="incidents")
     op.drop_table("incidents")
     op.drop_index(op.f("ix_import_batches_file_sha256"), table_name="import_batches")
     op.drop_table("import_batches")
@@ -315,13 +304,9 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_cases_status"), table_name="cases")
     op.drop_index(op.f("ix_cases_occurred_from"), table_name="cases")
     op.drop_index("ix_cases_jurisdiction_time", table_name="cases")
-    op.drop_index(op.f("ix_cases_jurisdiction_code"), table_name="cases")
     op.drop_index(op.f("ix_cases_incident_source_id"), table_name="cases")
     op.drop_index(op.f("ix_cases_h3_r9"), table_name="cases")
-    op.drop_index(op.f("ix_cases_h3_r8"), table_name="cases")
-    op.drop_index(op.f("ix_cases_h3_r7"), table_name="cases")
     op.drop_index("ix_cases_category_time", table_name="cases")
-    op.drop_index(op.f("ix_cases_batch_id"), table_name="cases")
     op.drop_table("cases")
     op.drop_index(op.f("ix_audit_log_at"), table_name="audit_log")
     op.drop_index(op.f("ix_audit_log_actor"), table_name="audit_log")
