@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from haizhou import __version__
-from haizhou.cli import airspace, audit, db, demo, importing, models, serve, sim, users
+from haizhou.cli import airspace, audit, db, demo, importing, models, serve, sim, tasks, users
 
 app = typer.Typer(
     name="haizhou",
@@ -59,6 +59,8 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(models.app, name="models")
 app.add_typer(models.plugins_app, name="plugins")
 app.add_typer(airspace.app, name="airspace")
+app.add_typer(tasks.app, name="instructions")
+app.add_typer(tasks.kpis_app, name="kpis")
 serve.register(app)
 demo.register(app)
 

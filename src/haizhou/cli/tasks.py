@@ -1,0 +1,603 @@
+"""``haizhou instructions`` (指令) and ``haizhou kpis`` (考核指标).
+
+``instructions list | show ID | issue --from-finding ID | approve ID | reject ID | sign ID |
+start ID | feedback ID | review ID | escalate | notifications | precision`` and the KPI report.
+The command line acts as a bureau administrator (role ``admin``), recorded in the history as
+``cli:<os user>``; the web app records the signed-in user and role instead.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.orm import Session, sessionmaker
+
+from haizhou.cli._common import console, friendly_errors, get_settings, print_json
+from haizhou.cli.users import cli_actor
+from haizhou.domain import InstructionStatus
+from haizhou.errors import HaizhouError
+from haizhou.settings import Settings
+from haizhou.store import migrate
+from haizhou.store.engine import make_engine, make_sessionmaker, session_scope
+from haizhou.tasks import service
+from haizhou.tasks.kpi_service import kpi_report
+from haizhou.tasks.service import FeedbackIn, InstructionRecord
+
+app = typer.Typer(
+    help="Instructions (指令): list, issue from a finding, sign (签收), feed back (反馈), "
+    "review (审核), escalate overdue ones (督办).",
+    no_args_is_help=True,
+)
+kpis_app = typer.Typer(
+    help="KPIs (考核指标): incidents and cases by category with 同比/环比, 破案率, rankings, "
+    "instruction on-time rates and model precision.",
+    invoke_without_command=True,
+)
+
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+CLI_ROLE = "admin"
+_STATUS_ZH = {
+    "issued": "已下发",
+    "signed": "已签收",
+    "in_progress": "处置中",
+    "fed_back": "已反馈",
+    "closed": "已办结",
+    "returned": "退回",
+}
+
+
+def _sessions(settings: Settings) -> sessionmaker[Session]:
+    url = settings.resolved_database_url
+    migrate.upgrade(url)
+    return make_sessionmaker(make_engine(url))
+
+
+def parse_moment(text: str | None, *, zone: ZoneInfo, option: str) -> datetime:
+    """``--now``/``--date``: a date (local midnight) or ISO date-time; no zone = the bureau's.
+
+    ``None`` is the current time.
+    """
+    if text is None:
+        return datetime.now(UTC)
+    try:
+        if len(text) == 10:
+            return datetime.combine(date.fromisoformat(text), time(0, 0), tzinfo=zone)
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise HaizhouError(
+            f"{option} {text!r} is not a date (2026-03-01) or ISO date-time "
+            "(2026-03-01T08:30, optionally with +08:00)"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=zone)
+
+
+def _iso(value: datetime | None, zone: ZoneInfo) -> str | None:
+    return None if value is None else value.astimezone(zone).isoformat()
+
+
+def instruction_json(record: InstructionRecord, zone: ZoneInfo, now: datetime) -> dict[str, Any]:
+    """One instruction as JSON (times in the bureau's zone)."""
+    step = record.overdue_step(now)
+    return {
+        "id": record.id,
+        "title": record.title,
+        "kind": record.kind,
+        "level": record.level.value,
+        "status": record.status.value,
+        "status_zh": _STATUS_ZH[record.status.value],
+        "approval": record.approval,
+        "jurisdiction_code": record.jurisdiction_code,
+        "assisting_codes": list(record.assisting_codes),
+        "assignee": record.assignee,
+        "finding_id": record.finding_id,
+        "model_id": record.model_id,
+        "created_at": _iso(record.created_at, zone),
+        "issued_at": _iso(record.issued_at, zone),
+        "sign_due_at": _iso(record.sign_due_at, zone),
+        "feedback_due_at": _iso(record.feedback_due_at, zone),
+        "review_due_at": _iso(record.review_due_at, zone),
+        "signed_at": _iso(record.signed_at, zone),
+        "fed_back_at": _iso(record.fed_back_at, zone),
+        "closed_at": _iso(record.closed_at, zone),
+        "overdue_step": None if step is None else step.value,
+        "escalation_level": record.escalation_level,
+        "feedback": {
+            "verified": record.feedback_verified,
+            "text": record.feedback_text,
+            "attachments": list(record.feedback_attachments),
+        },
+        "returned_count": record.returned_count,
+        "refound_count": record.refound_count,
+    }
+
+
+def _status_cell(row: dict[str, Any]) -> str:
+    if row["approval"] == "pending":
+        return "待审批 (pending approval)"
+    if row["approval"] == "rejected":
+        return "不予下发 (rejected)"
+    return f"{row['status_zh']} ({row['status']})"
+
+
+def _say(text: str) -> None:
+    console.print(text, highlight=False, soft_wrap=True)
+
+
+@app.command("list")
+@friendly_errors
+def list_command(
+    ctx: typer.Context,
+    status: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--status",
+            help="Only this status (repeatable): " + ", ".join(s.value for s in InstructionStatus),
+        ),
+    ] = None,
+    overdue: Annotated[
+        bool, typer.Option("--overdue", help="Only those with a late step.")
+    ] = False,
+    pending: Annotated[
+        bool, typer.Option("--pending", help="Include those awaiting approval (待审批).")
+    ] = False,
+    now_text: Annotated[
+        str | None, typer.Option("--now", help="Judge lateness at this time (default: now).")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List instructions (指令列表), most urgent level first."""
+    settings = get_settings(ctx)
+    zone = settings.zone
+    now = parse_moment(now_text, zone=zone, option="--now")
+    for value in status or []:
+        if value not in {s.value for s in InstructionStatus}:
+            raise HaizhouError(
+                f"--status {value!r} is not a status; use one of "
+                + ", ".join(s.value for s in InstructionStatus)
+            )
+    with session_scope(_sessions(settings)) as session:
+        records = service.list_instructions(
+            session=session,
+            scope=None,
+            status=status or None,
+            overdue=overdue,
+            now=now,
+            include_pending=pending,
+        )
+    rows = [instruction_json(r, zone, now) for r in records]
+    if as_json:
+        print_json(rows)
+        return
+    if not rows:
+        _say(
+            "No instructions match. Issue one with `haizhou instructions issue --from-finding ID`."
+        )
+        return
+    table = Table(title="Instructions (指令)")
+    for column in ("ID", "Level", "Status", "Unit (属地)", "Title", "Due (反馈时限)", "Late"):
+        table.add_column(column)
+    for r in rows:
+        table.add_row(
+            str(r["id"]),
+            r["level"],
+            _status_cell(r),
+            r["jurisdiction_code"] or "",
+            r["title"],
+            (r["feedback_due_at"] or "")[5:16].replace("T", " "),
+            r["overdue_step"] or "",
+        )
+    Console().print(table)
+
+
+@app.command("show")
+@friendly_errors
+def show_command(
+    ctx: typer.Context,
+    instruction_id: Annotated[int, typer.Argument(help="Instruction id.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Show one instruction with its full history (流转记录)."""
+    settings = get_settings(ctx)
+    zone, now = settings.zone, datetime.now(UTC)
+    with session_scope(_sessions(settings)) as session:
+        record = service.get_instruction(session=session, scope=None, instruction_id=instruction_id)
+        history = service.instruction_history(
+            session=session, scope=None, instruction_id=instruction_id
+        )
+    result = instruction_json(record, zone, now)
+    result["history"] = [
+        {
+            "at": _iso(e.at, zone),
+            "actor": e.actor,
+            "actor_role": e.actor_role,
+            "action": e.action,
+            "from_status": e.from_status,
+            "to_status": e.to_status,
+            "note": e.note,
+        }
+        for e in history
+    ]
+    if as_json:
+        print_json(result)
+        return
+    _say(
+        f"[bold]{record.id}[/] {record.title} — {record.level.value}, "
+        f"{_STATUS_ZH[record.status.value]} ({record.status.value}), unit {record.jurisdiction_code}"
+    )
+    for e in result["history"]:
+        _say(
+            f"  {e['at'][:16]}  {e['action']:<10} {e['from_status'] or '-'} → {e['to_status']}"
+            f"  {e['actor']}" + (f"  {e['note']}" if e["note"] else "")
+        )
+
+
+def _act(ctx: typer.Context, as_json: bool, verb: str, call: Any) -> None:
+    settings = get_settings(ctx)
+    now = datetime.now(UTC)
+    with session_scope(_sessions(settings)) as session:
+        record = call(session, now)
+    result = instruction_json(record, settings.zone, now)
+    if as_json:
+        print_json(result)
+        return
+    _say(f"Instruction {record.id} {verb}: now {result['status_zh']} ({result['status']}).")
+
+
+@app.command("issue")
+@friendly_errors
+def issue_command(
+    ctx: typer.Context,
+    from_finding: Annotated[int, typer.Option("--from-finding", help="Finding id (研判发现).")],
+    fallback: Annotated[
+        str | None,
+        typer.Option("--fallback-unit", help="Lead unit when the finding is outside every area."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Issue an instruction from a finding by policy (or refresh the open one with its key)."""
+    settings = get_settings(ctx)
+    now = datetime.now(UTC)
+    with session_scope(_sessions(settings)) as session:
+        result = service.issue_from_finding(
+            session=session,
+            finding_id=from_finding,
+            now=now,
+            actor=cli_actor(),
+            fallback_code=fallback,
+        )
+    payload = {
+        "outcome": result.outcome,
+        "instruction": None
+        if result.instruction is None
+        else instruction_json(result.instruction, settings.zone, now),
+    }
+    if as_json:
+        print_json(payload)
+        return
+    if result.instruction is None:
+        _say(f"Finding {from_finding}: the policy issues no instruction for it ({result.outcome}).")
+        return
+    _say(f"Finding {from_finding} → instruction {result.instruction.id}: {result.outcome}.")
+
+
+@app.command("approve")
+@friendly_errors
+def approve_command(
+    ctx: typer.Context,
+    instruction_id: Annotated[int, typer.Argument()],
+    as_json: JsonOption = False,
+) -> None:
+    """Approve an instruction awaiting approval (审批下发)."""
+    _act(
+        ctx,
+        as_json,
+        "approved and issued",
+        lambda s, now: service.approve(
+            session=s,
+            instruction_id=instruction_id,
+            now=now,
+            actor=cli_actor(),
+            actor_role=CLI_ROLE,
+        ),
+    )
+
+
+@app.command("reject")
+@friendly_errors
+def reject_command(
+    ctx: typer.Context,
+    instruction_id: Annotated[int, typer.Argument()],
+    reason: Annotated[str, typer.Option("--reason", help="Why it is not issued.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Reject an instruction awaiting approval (不予下发)."""
+    _act(
+        ctx,
+        as_json,
+        "rejected",
+        lambda s, now: service.reject(
+            session=s,
+            instruction_id=instruction_id,
+            now=now,
+            actor=cli_actor(),
+            actor_role=CLI_ROLE,
+            reason=reason,
+        ),
+    )
+
+
+@app.command("sign")
+@friendly_errors
+def sign_command(
+    ctx: typer.Context,
+    instruction_id: Annotated[int, typer.Argument()],
+    assignee: Annotated[str | None, typer.Option("--assignee", help="Who carries it out.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Sign for an instruction (签收)."""
+    _act(
+        ctx,
+        as_json,
+        "signed",
+        lambda s, now: service.sign(
+            session=s,
+            instruction_id=instruction_id,
+            now=now,
+            actor=cli_actor(),
+            actor_role=CLI_ROLE,
+            assignee=assignee,
+        ),
+    )
+
+
+@app.command("start")
+@friendly_errors
+def start_command(
+    ctx: typer.Context,
+    instruction_id: Annotated[int, typer.Argument()],
+    as_json: JsonOption = False,
+) -> None:
+    """Start work on an instruction (开始处置)."""
+    _act(
+        ctx,
+        as_json,
+        "started",
+        lambda s, now: service.start(
+            session=s,
+            instruction_id=instruction_id,
+            now=now,
+            actor=cli_actor(),
+            actor_role=CLI_ROLE,
+        ),
+    )
+
+
+def _parse_verified(text: str) -> bool | None:
+    value = text.strip().lower()
+    if value in {"true", "yes", "1", "属实"}:
+        return True
+    if value in {"false", "no", "0", "不属实"}:
+        return False
+    if value in {"unknown", "none", "无法核实"}:
+        return None
+    raise HaizhouError(f"--verified {text!r}: use true, false or unknown")
+
+
+@app.command("feedback")
+@friendly_errors
+def feedback_command(
+    ctx: typer.Context,
+    instruction_id: Annotated[int, typer.Argument()],
+    verified: Annotated[
+        str, typer.Option("--verified", help="Was the finding right? true, false or unknown.")
+    ],
+    text: Annotated[str, typer.Option("--text", help="What was found and done (处置情况).")],
+    attach: Annotated[
+        list[str] | None, typer.Option("--attach", help="Attachment reference (repeatable).")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Feed back the result (反馈)."""
+    feedback = FeedbackIn(verified=_parse_verified(verified), text=text, attachments=attach or [])
+    _act(
+        ctx,
+        as_json,
+        "fed back",
+        lambda s, now: service.feed_back(
+            session=s,
+            instruction_id=instruction_id,
+            feedback=feedback,
+            now=now,
+            actor=cli_actor(),
+            actor_role=CLI_ROLE,
+        ),
+    )
+
+
+@app.command("review")
+@friendly_errors
+def review_command(
+    ctx: typer.Context,
+    instruction_id: Annotated[int, typer.Argument()],
+    accept: Annotated[
+        bool,
+        typer.Option("--accept/--return", help="Accept and close (办结), or return for more work."),
+    ],
+    note: Annotated[
+        str | None, typer.Option("--note", help="Review note; needed to return.")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Review the feedback (审核): --accept closes it, --return sends it back."""
+    _act(
+        ctx,
+        as_json,
+        "closed" if accept else "returned",
+        lambda s, now: service.review(
+            session=s,
+            instruction_id=instruction_id,
+            accept=accept,
+            note=note,
+            now=now,
+            actor=cli_actor(),
+            actor_role=CLI_ROLE,
+        ),
+    )
+
+
+@app.command("escalate")
+@friendly_errors
+def escalate_command(
+    ctx: typer.Context,
+    now_text: Annotated[
+        str | None, typer.Option("--now", help="Check lateness at this time (default: now).")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Escalate every overdue instruction (督办) and notify the supervisors."""
+    settings = get_settings(ctx)
+    now = parse_moment(now_text, zone=settings.zone, option="--now")
+    with session_scope(_sessions(settings)) as session:
+        notes = service.escalate_overdue(session=session, now=now)
+    rows = [
+        {
+            "id": n.id,
+            "instruction_id": n.instruction_id,
+            "recipient_unit": n.recipient_unit,
+            "recipient_role": n.recipient_role,
+            "message": n.message,
+            "step": n.detail.get("step"),
+            "escalation_level": n.detail.get("escalation_level"),
+        }
+        for n in notes
+    ]
+    if as_json:
+        print_json(rows)
+        return
+    if not rows:
+        _say("Nothing overdue to escalate (无超时指令).")
+        return
+    for r in rows:
+        _say(f"→ {r['recipient_unit'] or 'bureau (局)'}: {r['message']}")
+
+
+@app.command("notifications")
+@friendly_errors
+def notifications_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """List notifications (通知), newest first."""
+    settings = get_settings(ctx)
+    with session_scope(_sessions(settings)) as session:
+        notes = service.list_notifications(session=session, scope=None)
+    rows = [
+        {
+            "id": n.id,
+            "created_at": _iso(n.created_at, settings.zone),
+            "kind": n.kind,
+            "recipient_unit": n.recipient_unit,
+            "instruction_id": n.instruction_id,
+            "message": n.message,
+        }
+        for n in notes
+    ]
+    if as_json:
+        print_json(rows)
+        return
+    for r in rows:
+        _say(f"{r['created_at'][:16]}  {r['recipient_unit'] or 'bureau'}  {r['message']}")
+
+
+@app.command("precision")
+@friendly_errors
+def precision_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """Each model's verified precision from feedback (模型核实准确率), with a 95 % interval."""
+    settings = get_settings(ctx)
+    with session_scope(_sessions(settings)) as session:
+        rows = service.model_precision(session=session)
+    payload = [
+        {
+            "model_id": m.model_id,
+            "verified_true": m.verified_true,
+            "verified_false": m.verified_false,
+            "unverified": m.unverified,
+            "precision": m.precision,
+            "low": m.low,
+            "high": m.high,
+        }
+        for m in rows
+    ]
+    if as_json:
+        print_json(payload)
+        return
+    if not payload:
+        _say("No verified feedback yet.")
+        return
+    for m in payload:
+        share = "—" if m["precision"] is None else f"{m['precision']:.1%}"
+        _say(
+            f"{m['model_id']}: {share} ({m['verified_true']} true / {m['verified_false']} false, "
+            f"{m['unverified']} unverified)"
+        )
+
+
+@kpis_app.callback(invoke_without_command=True)
+@friendly_errors
+def kpis_command(
+    ctx: typer.Context,
+    period: Annotated[
+        str, typer.Option("--period", help="day, week, month, quarter or year.")
+    ] = "month",
+    date_text: Annotated[
+        str | None,
+        typer.Option("--date", help="A day in the period to report (default: today)."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """KPIs of a period (考核指标): 同比, 环比, 破案率, rankings, on-time rates."""
+    if ctx.invoked_subcommand is not None:
+        return
+    settings = get_settings(ctx)
+    now = datetime.now(UTC)
+    at = parse_moment(date_text, zone=settings.zone, option="--date")
+    with session_scope(_sessions(settings)) as session:
+        report = kpi_report(
+            session=session, scope=None, at=at, now=now, period=period, tz=settings.timezone
+        )
+    payload = report.to_dict()
+    if as_json:
+        print_json(payload)
+        return
+    _say(f"[bold]KPIs {payload['start'][:10]} – {payload['end'][:10]}[/] ({period})")
+
+    def pct(value: float | None) -> str:
+        return "—" if value is None else f"{value:+.1%}"
+
+    for title, key in (("Incidents (警情)", "incidents"), ("Cases (案件)", "cases")):
+        table = Table(title=title)
+        for column in ("Category", "This", "Previous", "Last year", "环比", "同比"):
+            table.add_column(column)
+        for r in payload[key]:
+            table.add_row(
+                str(r["category"]),
+                str(r["current"]),
+                str(r["previous"]),
+                str(r["last_year"]),
+                pct(r["pop"]),
+                pct(r["yoy"]),
+            )
+        Console().print(table)
+
+    def rate(r: dict[str, Any]) -> str:
+        share = "—" if r["rate"] is None else f"{r['rate']:.1%}"
+        return f"{share} ({r['numerator']}/{r['denominator']})"
+
+    _say(f"破案率 (cohort): {rate(payload['clearance_rate_cohort'])}")
+    _say(f"破案率 (flow):   {rate(payload['clearance_rate_flow'])}")
+    _say(f"破案数 {payload['cases_solved']}, 抓获嫌疑人 {payload['suspects_caught']}")
+    _say(
+        f"按时签收率 {rate(payload['on_time_signing'])}, 按时反馈率 {rate(payload['on_time_feedback'])}"
+    )
