@@ -5,7 +5,14 @@ BIN    := $(VENV)/bin
 UV     := $(BIN)/uv
 STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test lint install lock bench clean
+.PHONY: demo test lint install lock bench clean web
+
+# The web app (web/, Vite) is built into the package's static folder; the stamp is a checksum
+# of every source file, so the build runs again only when web/ changed (needs Node.js >= 20.19).
+WEB_SOURCES := web/package.json web/package-lock.json web/index.html web/vite.config.ts \
+	web/tsconfig.json $(sort $(shell find web/src web/public -type f 2>/dev/null))
+WEB_OUT     := src/haizhou/api/static
+WEB_STAMP   := $(WEB_OUT)/.built-$(shell cat $(WEB_SOURCES) 2>/dev/null | cksum | cut -d' ' -f1)
 
 $(STAMP): requirements.lock pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,12 +23,19 @@ $(STAMP): requirements.lock pyproject.toml
 
 install: $(STAMP)
 
+$(WEB_STAMP): $(WEB_SOURCES)
+	cd web && npm ci --no-audit --no-fund --loglevel=error && npm run build
+	@touch $@
+
+## make web: build the web app (skipped when web/ is unchanged)
+web: $(WEB_STAMP)
+
 ## make demo: set up, build the synthetic city into the embedded SQLite store, serve on :8000
-demo: $(STAMP)
+demo: $(STAMP) $(WEB_STAMP)
 	$(BIN)/haizhou demo
 
 ## make test: lint (ruff), layer contracts (import-linter), the whole pytest suite
-test: $(STAMP)
+test: $(STAMP) $(WEB_STAMP)
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/lint-imports --config pyproject.toml
 	$(BIN)/python -m pytest
@@ -35,4 +49,4 @@ bench: $(STAMP)
 	@for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) haizhou-data .pytest_cache
+	rm -rf $(VENV) haizhou-data .pytest_cache web/node_modules $(WEB_OUT)

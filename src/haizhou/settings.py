@@ -44,6 +44,12 @@ class Settings(BaseSettings):
     secret_key: str | None = Field(
         default=None, description="Secret for session signing. Empty: created in data_dir."
     )
+    map_tile_url: str | None = Field(
+        default=None,
+        description="Raster or vector tile URL of the bureau's own map service "
+        "(e.g. https://tiles.example/{z}/{x}/{y}.png). Empty: the offline base map built "
+        "from the store's jurisdictions, roads and places.",
+    )
     environment: str = Field(default="development", description="development or production")
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)

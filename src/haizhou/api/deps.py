@@ -1,24 +1,42 @@
-"""Dependencies every route shares (依赖注入): settings and a database session.
+"""Dependencies every route shares (依赖注入): settings, database session, user, scope, audit.
 
 Routes declare what they need with these ``Annotated`` aliases, as in the FastAPI full-stack
 template's ``deps.py``; the objects themselves are built once in
 :func:`haizhou.api.app.create_app` and kept on ``app.state``, never at import.
 
-Extension point: the security module adds ``CurrentUser`` (the signed-in user), ``ScopeDep``
-(the jurisdiction codes that user may see, passed as ``scope`` to every repository) and
-``AuditDep`` (the audit-log writer) to this module. Until they exist, no route may return
-records of a jurisdiction: only the health check and the documentation are served.
+- :data:`SessionDep`: a database session for the request.
+- :data:`CurrentUser`: the signed-in user (401 without a valid session; 403 on an unsafe
+  method without the session's CSRF token).
+- :data:`ScopeDep`: the user's jurisdiction scope, from the unit tree in the store; pass
+  ``scope.codes`` as ``scope`` to every repository.
+- :data:`AuditDep`: writes audit entries as the current user.
+- :func:`require`: a dependency refusing (403) roles the policy does not allow.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Annotated
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
-from fastapi import Depends, Request
+from fastapi import Depends, HTTPException, Request, status
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from haizhou.api.auth import (
+    CSRF_HEADER,
+    SESSION_COOKIE,
+    AuthenticatedUser,
+    csrf_matches,
+    resolve_session,
+)
+from haizhou.api.policy import Permission, allowed
+from haizhou.security import audit
+from haizhou.security.roles import Scope
 from haizhou.settings import Settings
+from haizhou.store.tables import JurisdictionRow
+
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def get_settings(request: Request) -> Settings:
@@ -39,3 +57,106 @@ def get_session(request: Request) -> Iterator[Session]:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def utc_now() -> datetime:
+    """The current time (UTC); one place, so tests can override it with dependency overrides."""
+    return datetime.now(UTC)
+
+
+NowDep = Annotated[datetime, Depends(utc_now)]
+
+
+def get_current_user(request: Request, session: SessionDep, now: NowDep) -> AuthenticatedUser:
+    """The user of the request's session cookie (当前用户).
+
+    Raises
+    ------
+    HTTPException
+        401 without a valid session; 403 for an unsafe method whose ``X-CSRF-Token`` header
+        does not match the session's token.
+    """
+    user = resolve_session(session=session, token=request.cookies.get(SESSION_COOKIE), now=now)
+    if user is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            detail="not logged in, or the session has expired; log in with POST /api/auth/login",
+        )
+    if request.method in UNSAFE_METHODS and not csrf_matches(
+        user.csrf_token, request.headers.get(CSRF_HEADER)
+    ):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            detail=f"missing or wrong {CSRF_HEADER} header; send the csrf_token of "
+            "GET /api/auth/me (also in the haizhou_csrf cookie)",
+        )
+    return user
+
+
+CurrentUser = Annotated[AuthenticatedUser, Depends(get_current_user)]
+
+
+def get_scope(user: CurrentUser, session: SessionDep) -> Scope:
+    """The jurisdictions the user may see (数据权限范围): their unit and every unit below it."""
+    if user.jurisdiction_code is None:
+        return Scope.everything()
+    rows = session.execute(select(JurisdictionRow.code, JurisdictionRow.parent_code)).all()
+    parent_of: dict[str, str | None] = {code: parent for code, parent in rows}  # noqa: C416
+    return Scope.for_user(user.jurisdiction_code, parent_of)
+
+
+ScopeDep = Annotated[Scope, Depends(get_scope)]
+
+
+class AuditWriter:
+    """Writes audit entries (审计记录) as the request's user, committed at once.
+
+    Call it for every read of personal data and every change::
+
+        audit("person.read", target=str(person_id), detail={"fields": ["masked_id"]})
+    """
+
+    def __init__(self, *, session: Session, actor: str, now: datetime) -> None:
+        self._session = session
+        self._actor = actor
+        self._now = now
+
+    def __call__(
+        self, action: str, *, target: str | None = None, detail: dict[str, Any] | None = None
+    ) -> None:
+        audit.record(
+            session=self._session,
+            actor=self._actor,
+            action=action,
+            target=target,
+            detail=detail,
+            at=self._now,
+        )
+        self._session.commit()
+
+
+def get_audit(user: CurrentUser, session: SessionDep, now: NowDep) -> AuditWriter:
+    """An :class:`AuditWriter` for the current user."""
+    return AuditWriter(session=session, actor=user.username, now=now)
+
+
+AuditDep = Annotated[AuditWriter, Depends(get_audit)]
+
+
+def require(permission: Permission) -> Callable[[AuthenticatedUser], AuthenticatedUser]:
+    """A dependency that lets through only roles allowed ``permission`` (else 403).
+
+    Use it in a route's or router's ``dependencies=[Depends(require(Permission.X))]``.
+    """
+
+    def check(user: CurrentUser) -> AuthenticatedUser:
+        if not allowed(user.role, permission):
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                detail=f"the role {user.role.value} ({user.role.title_zh}) may not use "
+                f"{permission.value}; ask an administrator for another role",
+            )
+        return user
+
+    check.__name__ = f"require_{permission.name.lower()}"
+    return check

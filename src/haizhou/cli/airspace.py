@@ -1,4 +1,4 @@
-"""``haizhou airspace``: airspace security commands (空域安全); ``decode`` for now.
+"""``haizhou airspace``: airspace security commands (空域安全): ``decode`` and ``evaluate``.
 
 ``haizhou airspace decode`` prints one JSON line per message exactly as
 ``shared/spec/airspace-decode.md`` defines (see ``docs/airspace.md``). Exit status: 0 when at
@@ -21,7 +21,7 @@ import typer
 from haizhou.airspace.decode import StreamDecoder, parse_hex
 
 app = typer.Typer(
-    help="Airspace security (空域安全): decode Remote ID and ADS-B broadcasts.",
+    help="Airspace security (空域安全): decode Remote ID and ADS-B broadcasts; evaluate scenarios.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
@@ -164,3 +164,184 @@ def decode(
     stdout.flush()
     if failed and not decoded:
         raise typer.Exit(1)
+
+
+# --------------------------------------------------------------------------- evaluate
+DEFAULT_MIXES: tuple[tuple[str, ...], ...] = (
+    ("radar",),
+    ("rf",),
+    ("remote_id",),
+    ("radar", "rf"),
+    ("radar", "remote_id"),
+    ("rf", "remote_id"),
+    ("radar", "rf", "remote_id"),
+    ("adsb", "radar", "remote_id", "rf"),
+)
+
+
+def _fmt(value: Any, unit: str = "") -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.3g}{unit}" if abs(value) < 1000 else f"{value:.0f}{unit}"
+    return f"{value}{unit}"
+
+
+def _console() -> Any:
+    from rich.console import Console
+
+    # Piped output has no terminal width; keep the tables whole rather than 80 columns wide.
+    return Console() if sys.stdout.isatty() else Console(width=180)
+
+
+@app.command()
+def evaluate(
+    scenario: Annotated[
+        str,
+        typer.Option(
+            "--scenario",
+            help="A shipped scenario (stadium_match_day, school, mixed_sensors) or a TOML/JSON file.",
+        ),
+    ],
+    sensors: Annotated[
+        str | None,
+        typer.Option(
+            "--sensors", help="Sensor kinds to use, e.g. radar,rf,remote_id (default: all)."
+        ),
+    ] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed of the simulation.")] = 0,
+    compare_mixes: Annotated[
+        bool, typer.Option("--compare-mixes", help="One row per sensor mix instead of one report.")
+    ] = False,
+    match_distance_m: Annotated[
+        float, typer.Option("--match-distance-m", help="Truth-to-track match distance, metres.")
+    ] = 100.0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")] = False,
+) -> None:
+    """Effectiveness evaluation (效能评估) of detection, tracking, classification and counter.
+
+    Simulates the scenario (seeded), runs the multi-sensor tracker, classifier, control rules and
+    a simulated operator, and reports Pd against range, time to detect / classify, classification
+    accuracy, false alarms per hour, MOTA, IDF1, HOTA, ID switches and time from detection to
+    countermeasure. Exit status 2 for a bad scenario or option.
+    """
+    from haizhou.airspace.evaluation import evaluate as run_evaluation
+    from haizhou.airspace.scenario import ScenarioError, load_scenario
+    from haizhou.airspace.scenario.model import SENSOR_KINDS
+
+    if not (math.isfinite(match_distance_m) and match_distance_m > 0):
+        raise _usage_error(f"--match-distance-m must be > 0 metres; got {match_distance_m}.")
+    try:
+        sc = load_scenario(scenario)
+    except ScenarioError as exc:
+        raise _usage_error(str(exc)) from None
+    kinds: tuple[str, ...] | None = None
+    if sensors is not None:
+        kinds = tuple(k.strip() for k in sensors.split(",") if k.strip())
+        bad = [k for k in kinds if k not in SENSOR_KINDS]
+        if bad or not kinds:
+            raise _usage_error(
+                f"--sensors {sensors!r}: unknown kind(s) {bad}; use a comma list of {', '.join(SENSOR_KINDS)}."
+            )
+    available = {s.kind for s in sc.sensors}
+    if compare_mixes:
+        mixes = [m for m in DEFAULT_MIXES if set(m) <= available]
+        rows = []
+        for mix in mixes:
+            r = run_evaluation(sc, sensors=mix, seed=seed, match_distance_m=match_distance_m)
+            d = r.as_dict()
+            d.pop("countermeasures")
+            rows.append(d)
+        if as_json:
+            typer.echo(
+                json.dumps({"scenario": sc.name, "seed": seed, "mixes": rows}, ensure_ascii=False)
+            )
+            return
+        from rich.table import Table
+
+        table = Table(
+            title=f"{sc.title_zh or sc.name} — 传感器组合对比 / sensor mixes (seed {seed})"
+        )
+        for col in (
+            "sensors",
+            "Pd<1km",
+            "Pd 1-3km",
+            "detect s",
+            "classify s",
+            "class acc",
+            "FA/h",
+            "MOTA",
+            "IDF1",
+            "HOTA",
+            "ID sw",
+            "det→counter s",
+        ):
+            table.add_column(col, justify="right")
+        for d in rows:
+            pd = {(b["from_m"], b["to_m"]): (b["pd"], b["samples"]) for b in d["pd_by_range"]}
+
+            def pooled(edges: list[tuple[float, float]], pd: dict = pd) -> float | None:
+                hit = sum((pd[e][0] or 0) * pd[e][1] for e in edges)
+                n = sum(pd[e][1] for e in edges)
+                return round(hit / n, 3) if n else None
+
+            table.add_row(
+                "+".join(d["sensors"]),
+                _fmt(pooled([(0.0, 500.0), (500.0, 1000.0)])),
+                _fmt(pooled([(1000.0, 1500.0), (1500.0, 2000.0), (2000.0, 3000.0)])),
+                _fmt(d["time_to_detect_s"]),
+                _fmt(d["time_to_classify_s"]),
+                _fmt(d["classification_accuracy"]),
+                _fmt(d["false_alarms_per_hour"]),
+                _fmt(d["mota"]),
+                _fmt(d["idf1"]),
+                _fmt(d["hota"]),
+                _fmt(d["id_switches"]),
+                _fmt(d["detection_to_countermeasure_s"]),
+            )
+        _console().print(table)
+        return
+    if kinds is not None and not set(kinds) & available:
+        raise _usage_error(
+            f"scenario {sc.name!r} has no {', '.join(kinds)} sensor; it has {', '.join(sorted(available))}."
+        )
+    report = run_evaluation(sc, sensors=kinds, seed=seed, match_distance_m=match_distance_m)
+    d = report.as_dict()
+    if as_json:
+        typer.echo(json.dumps(d, ensure_ascii=False))
+        return
+    from rich.table import Table
+
+    console = _console()
+    console.print(
+        f"[bold]{sc.title_zh or sc.name}[/bold] ({sc.title_en}) · sensors {'+'.join(d['sensors'])} · "
+        f"seed {seed} · {sc.duration_s:.0f} s"
+    )
+    pd_table = Table(title="探测概率 / Pd vs range (drones)")
+    pd_table.add_column("range m")
+    pd_table.add_column("Pd", justify="right")
+    pd_table.add_column("samples", justify="right")
+    for b in d["pd_by_range"]:
+        pd_table.add_row(f"{b['from_m']:.0f}-{b['to_m']:.0f}", _fmt(b["pd"]), str(b["samples"]))
+    console.print(pd_table)
+    figures = Table(title="效能指标 / figures")
+    figures.add_column("figure")
+    figures.add_column("value", justify="right")
+    for label, key, unit in (
+        ("time to detect 发现时间 (median)", "time_to_detect_s", " s"),
+        ("time to classify 识别时间 (median)", "time_to_classify_s", " s"),
+        ("classification accuracy 识别准确率", "classification_accuracy", ""),
+        ("false alarms 虚警 per hour", "false_alarms_per_hour", ""),
+        ("MOTA", "mota", ""),
+        ("IDF1", "idf1", ""),
+        ("HOTA", "hota", ""),
+        ("ID switches 身份切换", "id_switches", ""),
+        ("detection → countermeasure 侦测至反制 (median)", "detection_to_countermeasure_s", " s"),
+    ):
+        figures.add_row(label, _fmt(d[key], unit))
+    figures.add_row(
+        "objects detected / classified",
+        f"{d['detected_objects']}/{d['classified_objects']} of {d['objects']}",
+    )
+    figures.add_row("countermeasure requests", str(len(d["countermeasures"])))
+    console.print(figures)

@@ -8,7 +8,22 @@ from typing import Annotated
 import typer
 
 from haizhou import __version__
-from haizhou.cli import airspace, audit, db, demo, importing, models, serve, sim, tasks, users
+from haizhou.cli import (
+    airspace,
+    audit,
+    coverage,
+    db,
+    demo,
+    fraud,
+    importing,
+    models,
+    population,
+    report,
+    serve,
+    sim,
+    tasks,
+    users,
+)
 
 app = typer.Typer(
     name="haizhou",
@@ -61,6 +76,10 @@ app.add_typer(models.plugins_app, name="plugins")
 app.add_typer(airspace.app, name="airspace")
 app.add_typer(tasks.app, name="instructions")
 app.add_typer(tasks.kpis_app, name="kpis")
+app.add_typer(coverage.app, name="coverage")
+app.add_typer(population.app, name="population")
+app.add_typer(fraud.app, name="fraud")
+app.add_typer(report.app, name="report")
 serve.register(app)
 demo.register(app)
 

@@ -73,8 +73,9 @@ class ImportSummary:
     mapping
         canonical column → header used.
     timings
-        Seconds spent reading and validating (in a worker thread, overlapping the writes),
-        writing batches, and building indexes after a bulk load.
+        Seconds spent reading and validating (in a worker thread, overlapping the writes; wall
+        and CPU), writing batches, and building indexes after a bulk load (wall, and CPU of
+        this process and the ADBC writer process).
     """
 
     kind: str
@@ -117,6 +118,7 @@ def import_file(
     area_check: bool = True,
     progress: ProgressCallback | bool | None = None,
     bulk: bool | None = None,
+    arrow: bool | None = None,
 ) -> ImportSummary:
     """Import one file of records into the store.
 
@@ -161,6 +163,12 @@ def import_file(
         the end (about twice as fast for large files). None: when the table is empty and the
         file has at least 16 MB. A killed bulk load leaves whole batches and no secondary
         indexes; the next import (e.g. the re-run) builds them first.
+    arrow
+        SQLite only: write the batches as Arrow tables through ADBC (``adbc_driver_sqlite``),
+        in a writer process that runs beside the reading and validating (see
+        :class:`haizhou.ingest.writer.AdbcSqliteWriter`); about half the CPU of binding rows
+        through ``sqlite3``, after a start-up of about a second. None: when the driver is
+        installed and the file has at least 16 MB. False: always ``sqlite3``.
 
     Returns
     -------
@@ -195,7 +203,9 @@ def import_file(
         ),
         identifier_kinds=IdentifierKind,
     )
-    writer = open_writer(engine)
+    if arrow is None:
+        arrow = path.stat().st_size >= BULK_MIN_BYTES
+    writer = open_writer(engine, arrow=arrow)
     try:
         _check_schema(writer)
         area = None if kind == "jurisdictions" else _load_area(writer, area_check, path)
@@ -333,6 +343,31 @@ def _sha256(path: Path) -> str:
         return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
+def restore_indexes(writer: BatchWriter, *, skip: str | None = None) -> list[str]:
+    """Build the indexes a killed bulk load left out, on every table an import writes.
+
+    Every import calls this first, so the store never stays without its indexes after a bulk
+    load was killed (a bulk load drops them and builds them when it finishes). Returns the
+    names of the indexes built.
+
+    Parameters
+    ----------
+    writer
+        The import's writer.
+    skip
+        A table left alone (the one this import bulk-loads).
+    """
+    built: list[str] = []
+    for spec in KINDS.values():
+        if spec.table == skip:
+            continue
+        missing = writer.missing_indexes(spec.table)
+        if missing:
+            writer.ensure_indexes(spec.table)
+            built.extend(missing)
+    return built
+
+
 def _check_schema(writer: BatchWriter) -> None:
     try:
         writer.query("SELECT 1 FROM import_batches WHERE 1 = 0")
@@ -378,12 +413,9 @@ class _Prepared:
     bad_rows: set[int] = field(default_factory=set)
     skipped: int = 0
     id_header: str | None = None
-    ids: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=object))
-    hashes: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=object))
     rows: np.ndarray = field(default_factory=lambda: np.empty(0, dtype=np.int64))
-    id_values: list[str | None] | None = None
-    columns: list[str] = field(default_factory=list)
-    table_rows: list[tuple[Any, ...]] = field(default_factory=list)
+    id_shown: pa.Array | None = None
+    data: pa.Table | None = None
     constants: dict[str, Any] = field(default_factory=dict)
 
 
@@ -410,7 +442,13 @@ class _Run:
         self.source, self.crs, self.area, self.area_check = source, crs, area, area_check
         self.explicit, self.file_sha = explicit, file_sha
         self.rows = self.accepted = self.quarantined = self.skipped = 0
-        self.timings = {"read_validate_s": 0.0, "write_s": 0.0, "index_build_s": 0.0}
+        self.timings = {
+            "read_validate_s": 0.0,
+            "read_validate_cpu_s": 0.0,
+            "write_s": 0.0,
+            "index_build_s": 0.0,
+            "index_build_cpu_s": 0.0,
+        }
         self.mapping: ColumnMapping | None = None
         self._headers: tuple[str, ...] | None = None
         self.transformer = CoordTransformer.from_datums(crs, "wgs84") if crs != "wgs84" else None
@@ -456,8 +494,7 @@ class _Run:
             if empty and want:
                 writer.drop_secondary_indexes(spec.table)
                 self.bulk = True
-            else:
-                writer.ensure_indexes(spec.table)
+        restore_indexes(writer, skip=spec.table if self.bulk else None)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         self.csv_path = quarantine_dir / f"{stamp}-{spec.name}-{_safe(source)}-{self.batch_id}.csv"
         self._csv_file: Any = None
@@ -496,11 +533,12 @@ class _Run:
 
     def prepare(self, chunk: RawChunk) -> _Prepared:
         """Everything about a chunk that needs no database: runs ahead of the writer."""
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.thread_time()
         try:
             return self._prepare(chunk)
         finally:
             self.timings["read_validate_s"] += time.perf_counter() - started
+            self.timings["read_validate_cpu_s"] += time.thread_time() - cpu
 
     def _prepare(self, chunk: RawChunk) -> _Prepared:
         n = len(chunk)
@@ -540,17 +578,14 @@ class _Run:
                 entries.append((int(chunk.rows[i]), header, value, problem.reason))
                 prepared.bad_rows.add(int(chunk.rows[i]))
         if len(good):
-            ids = np.asarray(pc.take(source_id, pa.array(good)).to_pylist(), dtype=object)
+            ids = pc.take(source_id, pa.array(good))
             hs = hashes[good]
             rows = chunk.rows[good]
             # repeated ids inside this chunk: the first occurrence wins
-            frame = pd.DataFrame({"id": ids, "h": hs, "r": rows})
-            first_of_id = ~frame.duplicated("id", keep="first").to_numpy()
+            first = first_occurrence(ids)
+            first_of_id = first == np.arange(len(first))
             if not first_of_id.all():
-                grouped = frame.groupby("id", sort=False)
-                first_hash = grouped["h"].transform("first").to_numpy()
-                first_row = grouped["r"].transform("first").to_numpy()
-                same = ~first_of_id & (first_hash == hs)
+                same = ~first_of_id & (hs[first] == hs)
                 prepared.skipped += int(same.sum())
                 for j in np.flatnonzero(~first_of_id & ~same):
                     value = self._id_shown(out, source_id, int(good[j]))
@@ -559,22 +594,17 @@ class _Run:
                             int(rows[j]),
                             prepared.id_header,
                             value,
-                            f"id repeated in the file with different content (first at row {first_row[j]})",
+                            "id repeated in the file with different content "
+                            f"(first at row {rows[first[j]]})",
                         )
                     )
                     prepared.bad_rows.add(int(rows[j]))
             cand = good[first_of_id]
-            prepared.ids = ids[first_of_id]
-            prepared.hashes = hs[first_of_id]
             prepared.rows = chunk.rows[cand]
-            prepared.id_values = (
-                [self._id_shown(out, source_id, int(i)) for i in cand]
-                if self.spec.name == "persons"
-                else None
+            prepared.id_shown = (
+                pc.take(out["masked_id"], pa.array(cand)) if self.spec.name == "persons" else None
             )
-            prepared.columns, prepared.table_rows, prepared.constants = self._table_rows(
-                out, source_id, hashes, cand
-            )
+            prepared.data, prepared.constants = self._table_data(out, source_id, hashes, cand)
         return prepared
 
     def _id_shown(self, out: dict[str, Any], source_id: pa.Array, i: int) -> str | None:
@@ -595,65 +625,78 @@ class _Run:
         self.timings["write_s"] += time.perf_counter() - started
 
     def _write(self, prepared: _Prepared, *, lookup: bool) -> None:
-        entries = list(prepared.entries)
-        bad_rows = set(prepared.bad_rows)
-        skipped = prepared.skipped
-        table_rows = prepared.table_rows
-        if lookup and len(prepared.ids):
-            stored = self.writer.existing(self.spec.table, self.source, prepared.ids.tolist())
-            if stored:
-                stored_hash = np.asarray([stored.get(i) for i in prepared.ids], dtype=object)
-                present = np.asarray([h is not None for h in stored_hash], dtype=bool)
-                identical = present & (stored_hash == prepared.hashes)
-                skipped += int(identical.sum())
-                for j in np.flatnonzero(present & ~identical):
-                    value = (
-                        prepared.id_values[j]
-                        if prepared.id_values is not None
-                        else _scrub_one(self.ctx, str(prepared.ids[j]))
-                    )
-                    entries.append(
-                        (
-                            int(prepared.rows[j]),
-                            prepared.id_header,
-                            value,
-                            "id already loaded with different content; give a new id or a different --source",
+        data = prepared.data
+        n_rows = 0 if data is None else data.num_rows
+        with self.writer.batch_transaction() as cur:
+            self.writer.lock(cur, self.batch_id)
+            entries = list(prepared.entries)
+            bad_rows = set(prepared.bad_rows)
+            skipped = prepared.skipped
+            keep = None
+            if lookup and data is not None and n_rows:
+                present, identical = self.writer.match_stored(
+                    cur, self.spec.table, self.source, data
+                )
+                if present.any():
+                    skipped += int((present & identical).sum())
+                    conflicts = np.flatnonzero(present & ~identical)
+                    if len(conflicts):
+                        key = "code" if self.spec.name == "jurisdictions" else "source_id"
+                        shown = (
+                            pc.take(prepared.id_shown, pa.array(conflicts)).to_pylist()
+                            if prepared.id_shown is not None
+                            else self.ctx.pseudonymiser.scrub_many(
+                                [
+                                    None if v is None else str(v)
+                                    for v in pc.take(
+                                        data.column(key), pa.array(conflicts)
+                                    ).to_pylist()
+                                ]
+                            )
                         )
+                        for j, value in zip(conflicts.tolist(), shown, strict=True):
+                            entries.append(
+                                (
+                                    int(prepared.rows[j]),
+                                    prepared.id_header,
+                                    value,
+                                    "id already loaded with different content; give a new id "
+                                    "or a different --source",
+                                )
+                            )
+                            bad_rows.add(int(prepared.rows[j]))
+                    keep = ~present
+            to_write = data if keep is None or data is None else data.filter(pa.array(keep))
+            expected = 0 if to_write is None else to_write.num_rows
+            entries.sort(key=lambda e: (e[0], self._column_position(e[1])))
+            q_rows = []
+            raw_by_row = self._raw_rows(prepared.chunk, {e[0] for e in entries}) if entries else {}
+            for row, column, value, reason in entries:
+                if (row, column, reason) in self.known_rejections:
+                    continue
+                q_rows.append(
+                    (
+                        self.batch_id,
+                        self.spec.name,
+                        self.file.name,
+                        row,
+                        column,
+                        value,
+                        reason,
+                        raw_by_row.get(row),
                     )
-                    bad_rows.add(int(prepared.rows[j]))
-                table_rows = [row for row, p in zip(table_rows, present, strict=True) if not p]
-        entries.sort(key=lambda e: (e[0], self._column_position(e[1])))
-        q_rows = []
-        raw_by_row = self._raw_rows(prepared.chunk, {e[0] for e in entries}) if entries else {}
-        for row, column, value, reason in entries:
-            if (row, column, reason) in self.known_rejections:
-                continue
-            q_rows.append(
-                (
-                    self.batch_id,
-                    self.spec.name,
-                    self.file.name,
-                    row,
-                    column,
-                    value,
-                    reason,
-                    raw_by_row.get(row),
                 )
-            )
-        with self.writer.transaction() as cur:
             written = (
-                self.writer.insert_rows(
-                    cur, self.spec.table, prepared.columns, table_rows, prepared.constants
-                )
-                if table_rows
+                self.writer.insert_table(cur, self.spec.table, to_write, prepared.constants)
+                if to_write is not None and expected
                 else 0
             )
-            if not lookup and written < len(table_rows):
+            if not lookup and written < expected:
                 raise _Conflict
             self.writer.insert_quarantine(cur, q_rows)
             # rows lost to a concurrent writer between the lookup and the insert count as
             # duplicates: the store already holds a row with that id
-            lost = len(table_rows) - written
+            lost = expected - written
             self.writer.update_batch(
                 cur,
                 self.batch_id,
@@ -851,33 +894,31 @@ class _Run:
             out[int(chunk.rows[i])] = scrubbed
         return out
 
-    def _table_rows(
+    def _table_data(
         self, out: dict[str, Any], source_id: pa.Array, hashes: np.ndarray, keep: np.ndarray
-    ) -> tuple[list[str], list[tuple[Any, ...]], dict[str, Any]]:
-        """Row tuples of the kept rows, their column names, and the columns constant over the
-        batch (SQLite writes those as literals)."""
+    ) -> tuple[pa.Table, dict[str, Any]]:
+        """The kept rows as an Arrow table named and typed like the store table, and the
+        columns constant over the batch (``source``, ``batch_id``).
+
+        Timestamps become the UTC text the store reads back, NaN becomes null; on SQLite an
+        all-null column is left out (it is NULL anyway).
+        """
         everything = len(keep) == len(source_id)
         take = None if everything else pa.array(keep)
-        lists: dict[str, list[Any]] = {}
-        if self.spec.name == "jurisdictions":
-            lists["code"] = _take(source_id, take).to_pylist()
-        else:
-            lists["source_id"] = _take(source_id, take).to_pylist()
+        arrays: dict[str, pa.Array] = {}
+        key = "code" if self.spec.name == "jurisdictions" else "source_id"
+        arrays[key] = _take(source_id, take).cast(pa.string())
         sqlite = self.writer.dialect == "sqlite"
         for name, values in out.items():
             if sqlite and isinstance(values, pa.Array) and values.null_count == len(values):
-                continue  # SQLite: a column left out of the INSERT is NULL; less to bind
-            lists[name] = _as_list(values, keep, take, self.writer.dialect)
-        n = len(keep)
-        lists["content_hash"] = (hashes if everything else hashes[keep]).tolist()
+                continue
+            arrays[name] = _as_arrow(values, keep, take, self.writer.dialect)
+        kept = hashes if everything else hashes[keep]
+        arrays["content_hash"] = pa.array(kept).cast(pa.string())
         constants: dict[str, Any] = {"source": self.source}
         if self.spec.name != "jurisdictions":
             constants["batch_id"] = self.batch_id
-        if not sqlite:  # COPY takes every column from the rows
-            for name, value in constants.items():
-                lists[name] = [value] * n
-            constants = {}
-        return list(lists), list(zip(*lists.values(), strict=True)), constants
+        return pa.table(arrays), constants
 
     def fail(self) -> None:
         """Mark the batch row failed (what was committed stays; a re-run completes it)."""
@@ -902,8 +943,12 @@ class _Run:
     def finish(self) -> None:
         if self.bulk:
             started = time.perf_counter()
+            cpu = time.process_time() + self.writer.helper_cpu_seconds()
             self.writer.ensure_indexes(self.spec.table)
             self.timings["index_build_s"] = time.perf_counter() - started
+            self.timings["index_build_cpu_s"] = (
+                time.process_time() + self.writer.helper_cpu_seconds() - cpu
+            )
         with self.writer.transaction() as cur:
             self.writer.update_batch(
                 cur,
@@ -974,26 +1019,46 @@ def _take(array: pa.Array, take: pa.Array | None) -> pa.Array:
     return array if take is None else pc.take(array, take)
 
 
-def _as_list(values: Any, keep: np.ndarray, take: pa.Array | None, dialect: str) -> list[Any]:
-    """A column of the kept rows as Python values the DB driver binds (NaN → None)."""
+def _as_arrow(values: Any, keep: np.ndarray, take: pa.Array | None, dialect: str) -> pa.Array:
+    """A column of the kept rows as the Arrow array the store takes (NaN → null,
+    timestamps → UTC text: what UTCDateTime reads back on SQLite, with "+00" on PostgreSQL)."""
     if isinstance(values, np.ndarray):
         sub = values if take is None else values[keep]
-        if sub.dtype.kind == "f":
-            return pa.array(sub, from_pandas=True).to_pylist()
-        return sub.tolist()
+        return pa.array(sub, from_pandas=True) if sub.dtype.kind == "f" else pa.array(sub)
     sub = _take(values, take)
     if pa.types.is_timestamp(sub.type):
-        # UTC text, what the UTCDateTime type reads back on SQLite; "+00" for PostgreSQL
         valid = pc.is_valid(sub)
         text = format_timestamps(sub.cast(pa.int64()).fill_null(0).to_numpy(zero_copy_only=False))
         if dialect != "sqlite":
             text = pc.binary_join_element_wise(text, "+00", "")
-        return pc.if_else(valid, text, pa.scalar(None, pa.string())).to_pylist()
-    return sub.to_pylist()
+        return pc.if_else(valid, text, pa.scalar(None, pa.string()))
+    return sub
+
+
+def first_occurrence(ids: pa.Array) -> np.ndarray:
+    """Position of the first occurrence of each value (nulls count as one value).
+
+    ``first_occurrence(["a", "b", "a"])`` is ``[0, 1, 0]``: row ``i`` repeats an earlier row
+    when the result differs from ``i``. Vectorised (dictionary encoding), no Python per row.
+    """
+    n = len(ids)
+    if n == 0:
+        return np.empty(0, dtype=np.int64)
+    encoded = pc.dictionary_encode(ids, null_encoding="encode")
+    codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    _, first_at = np.unique(codes, return_index=True)
+    first_index = np.empty(len(encoded.dictionary), dtype=np.int64)
+    first_index[codes[first_at]] = first_at
+    return first_index[codes]
 
 
 def content_hash(out: dict[str, Any], n: int) -> np.ndarray:
-    """128-bit hash (32 hex characters) of each row's normalised content, vectorised.
+    """128-bit hash (32 hex characters, as ``S32`` bytes) of each row's normalised content.
+
+    The columns are joined per row as text (sorted by name, unit separator between them, NUL
+    for null) and hashed twice with pandas' SipHash-based ``hash_array`` under two fixed keys.
+    The stored ``content_hash`` tells an identical re-import from a conflicting one, so this
+    algorithm must stay stable: changing it would mark every stored row as a conflict.
 
     Derived columns (H3 cells, owning jurisdiction) are left out so that re-importing the same
     record after the jurisdictions change is still recognised as the same record.
@@ -1014,7 +1079,7 @@ def content_hash(out: dict[str, Any], n: int) -> np.ndarray:
             array = array.cast(pa.int64())
         parts.append(array.cast(pa.string()))
     if not parts:
-        return np.full(n, "0" * 32, dtype=object)
+        return np.full(n, b"0" * 32, dtype="S32")
     joined = pc.binary_join_element_wise(
         *parts, "\x1f", null_handling="replace", null_replacement="\x00"
     )
@@ -1022,7 +1087,14 @@ def content_hash(out: dict[str, Any], n: int) -> np.ndarray:
     a = pd.util.hash_array(objects, hash_key=_HASH_KEYS[0], categorize=False)
     b = pd.util.hash_array(objects, hash_key=_HASH_KEYS[1], categorize=False)
     both = np.stack([a, b], axis=1).astype(">u8").tobytes().hex().encode()
-    return np.frombuffer(both, dtype="S32").astype(str).astype(object)
+    return np.frombuffer(both, dtype="S32")
 
 
-__all__ = ["CRS_CHOICES", "ImportSummary", "content_hash", "import_file"]
+__all__ = [
+    "CRS_CHOICES",
+    "ImportSummary",
+    "content_hash",
+    "first_occurrence",
+    "import_file",
+    "restore_indexes",
+]

@@ -7,8 +7,11 @@ from haizhou.store.tables.events import CaseRow, IncidentRow
 from haizhou.store.tables.findings import FindingRow
 from haizhou.store.tables.geography import JurisdictionRow
 from haizhou.store.tables.ingest import ImportBatchRow, QuarantineRow
+from haizhou.store.tables.models import ModelRunRow
 from haizhou.store.tables.security import AuditRow, UserRow
 from haizhou.store.tables.sensing import PersonRow, SensorRow
+from haizhou.store.tables.tasks import InstructionRow  # noqa: F401  (registers every task table)
+from haizhou.store.tables.web import WebSessionRow  # noqa: F401  (log-in sessions)
 
 metadata = Base.metadata
 
@@ -21,6 +24,7 @@ __all__ = [
     "ImportBatchRow",
     "IncidentRow",
     "JurisdictionRow",
+    "ModelRunRow",
     "PersonRow",
     "QuarantineRow",
     "SensorRow",

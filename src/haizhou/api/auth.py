@@ -1,0 +1,266 @@
+"""Log-in sessions and the log-in throttle (登录会话与登录限流), kept in the database.
+
+Sessions
+    A log-in creates a random 256-bit token, sent to the browser in the HttpOnly cookie
+    :data:`SESSION_COOKIE`; the database keeps only its SHA-256 (:class:`WebSessionRow`), so a
+    leaked dump cannot be replayed. A session is valid until :data:`SESSION_LIFETIME` after
+    log-in, or until log-out revokes it, or until the account is deactivated.
+CSRF (跨站请求伪造防护)
+    Double submit bound to the session: each session has its own ``csrf_token``, sent in the
+    readable cookie :data:`CSRF_COOKIE` and in ``GET /api/auth/me``. Every unsafe request
+    (POST, PUT, PATCH, DELETE) with a session must carry it in the header
+    :data:`CSRF_HEADER`. Both cookies are ``SameSite=Strict``; log-in itself (no session yet)
+    is refused when an ``Origin`` header names another site.
+Throttle (登录限流)
+    Each failed log-in is an audit entry ``auth.login_failed`` whose target is the normalised
+    user name. Once a name has :data:`MAX_FAILURES` failures in the last
+    :data:`FAILURE_WINDOW` (sliding), log-in for that name answers 429, even with the right
+    password, until the oldest of those failures leaves the window. The state is the audit
+    log, so it survives restarts and holds across processes and machines sharing the store.
+
+All functions are keyword-only over the caller's SQLAlchemy session; the caller commits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from haizhou.security import audit
+from haizhou.security.roles import Role
+from haizhou.store.tables import AuditRow, UserRow
+from haizhou.store.tables.web import WebSessionRow
+
+__all__ = [
+    "CSRF_COOKIE",
+    "CSRF_HEADER",
+    "FAILURE_WINDOW",
+    "MAX_FAILURES",
+    "SESSION_COOKIE",
+    "SESSION_LIFETIME",
+    "AuthenticatedUser",
+    "IssuedSession",
+    "Throttle",
+    "create_session",
+    "csrf_matches",
+    "login_throttle",
+    "record_failure",
+    "resolve_session",
+    "revoke_session",
+    "throttle_key",
+]
+
+SESSION_COOKIE = "haizhou_session"
+CSRF_COOKIE = "haizhou_csrf"
+CSRF_HEADER = "X-CSRF-Token"
+SESSION_LIFETIME = timedelta(hours=8)
+"""One duty shift (一个班次); log in again afterwards."""
+MAX_FAILURES = 5
+FAILURE_WINDOW = timedelta(minutes=10)
+FAILED_ACTION = "auth.login_failed"
+_MAX_KEY = 100
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AuthenticatedUser:
+    """The user behind a valid session (当前登录用户).
+
+    Attributes
+    ----------
+    user_id, username, role
+        The account; ``role`` is a :class:`~haizhou.security.roles.Role`.
+    jurisdiction_code : str or None
+        The account's jurisdiction (辖区); ``None`` for bureau-level accounts.
+    csrf_token : str
+        The session's CSRF token.
+    expires_at : datetime
+        When the session ends (UTC).
+    session_hash : str
+        SHA-256 of the session token: identifies the session without revealing it.
+    """
+
+    user_id: int
+    username: str
+    role: Role
+    jurisdiction_code: str | None
+    csrf_token: str
+    expires_at: datetime
+    session_hash: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IssuedSession:
+    """A new session: the token for the cookie (never stored), its CSRF token and expiry."""
+
+    token: str
+    csrf_token: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Throttle:
+    """Log-in throttle state of one user name.
+
+    Attributes
+    ----------
+    failures : int
+        Failed log-ins in the window ending now.
+    blocked : bool
+        Whether log-in is refused (``failures >= MAX_FAILURES``).
+    retry_after_s : int
+        Seconds until a log-in may be tried again (0 when not blocked).
+    """
+
+    failures: int
+    blocked: bool
+    retry_after_s: int
+
+
+def token_hash(token: str) -> str:
+    """SHA-256 (hex) of a session token, the key it is stored under."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def throttle_key(username: str) -> str:
+    """The name failures are counted under: NFKC, trimmed, lower case, at most 100 characters.
+
+    ``Li.Wei`` and ``li.wei `` are one account (as in :mod:`haizhou.security.users`), so they
+    share one counter.
+
+    Examples
+    --------
+    >>> throttle_key(" Li.Wei ")
+    'li.wei'
+    """
+    return unicodedata.normalize("NFKC", username).strip().lower()[:_MAX_KEY]
+
+
+def login_throttle(*, session: Session, username: str, now: datetime) -> Throttle:
+    """Whether ``username`` may try to log in at ``now`` (see the module docstring)."""
+    since = now - FAILURE_WINDOW
+    times = list(
+        session.execute(
+            select(AuditRow.at)
+            .where(
+                AuditRow.action == FAILED_ACTION,
+                AuditRow.target == throttle_key(username),
+                AuditRow.at > since,
+            )
+            .order_by(AuditRow.at.desc())
+            .limit(MAX_FAILURES)
+        ).scalars()
+    )
+    if len(times) < MAX_FAILURES:
+        return Throttle(failures=len(times), blocked=False, retry_after_s=0)
+    # Blocked until the oldest of the last MAX_FAILURES failures leaves the window.
+    release = min(times) + FAILURE_WINDOW
+    wait = max(1, int((release - now).total_seconds() + 0.999))
+    return Throttle(failures=len(times), blocked=True, retry_after_s=wait)
+
+
+def record_failure(*, session: Session, username: str, now: datetime, client: str | None) -> None:
+    """Append a failed log-in to the audit log (it counts towards the throttle)."""
+    audit.record(
+        session=session,
+        actor="anonymous",
+        action=FAILED_ACTION,
+        target=throttle_key(username),
+        detail={"client": client},
+        at=now,
+    )
+
+
+def create_session(*, session: Session, user: UserRow, now: datetime) -> IssuedSession:
+    """Start a session for ``user``; the returned token goes into the cookie and nowhere else."""
+    token = secrets.token_urlsafe(32)
+    csrf = secrets.token_urlsafe(32)
+    expires = now + SESSION_LIFETIME
+    session.add(
+        WebSessionRow(
+            token_hash=token_hash(token),
+            user_id=user.id,
+            csrf_token=csrf,
+            created_at=now,
+            expires_at=expires,
+            revoked_at=None,
+        )
+    )
+    session.flush()
+    return IssuedSession(token=token, csrf_token=csrf, expires_at=expires)
+
+
+def resolve_session(
+    *, session: Session, token: str | None, now: datetime
+) -> AuthenticatedUser | None:
+    """The user of a valid, unexpired, unrevoked session of an active account, else ``None``."""
+    if not token or len(token) > 200:
+        return None
+    digest = token_hash(token)
+    row = session.execute(
+        select(
+            WebSessionRow.csrf_token,
+            WebSessionRow.expires_at,
+            UserRow.id,
+            UserRow.username,
+            UserRow.role,
+            UserRow.jurisdiction_code,
+        )
+        .join(UserRow, UserRow.id == WebSessionRow.user_id)
+        .where(
+            WebSessionRow.token_hash == digest,
+            WebSessionRow.revoked_at.is_(None),
+            WebSessionRow.expires_at > now,
+            UserRow.active.is_(True),
+        )
+    ).one_or_none()
+    if row is None:
+        return None
+    return AuthenticatedUser(
+        user_id=row.id,
+        username=row.username,
+        role=Role(row.role),
+        jurisdiction_code=row.jurisdiction_code,
+        csrf_token=row.csrf_token,
+        expires_at=row.expires_at,
+        session_hash=digest,
+    )
+
+
+def revoke_session(*, session: Session, session_hash: str, now: datetime) -> bool:
+    """End a session (退出登录); ``True`` if it was still open."""
+    result = session.execute(
+        update(WebSessionRow)
+        .where(WebSessionRow.token_hash == session_hash, WebSessionRow.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    return bool(result.rowcount)
+
+
+def open_sessions(*, session: Session, user_id: int, now: datetime) -> int:
+    """Number of open sessions of a user."""
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(WebSessionRow)
+            .where(
+                WebSessionRow.user_id == user_id,
+                WebSessionRow.revoked_at.is_(None),
+                WebSessionRow.expires_at > now,
+            )
+        )
+        or 0
+    )
+
+
+def csrf_matches(expected: str, given: str | None) -> bool:
+    """Constant-time comparison of the session's CSRF token with the header's."""
+    if not given:
+        return False
+    return hmac.compare_digest(expected.encode("utf-8"), given.encode("utf-8"))

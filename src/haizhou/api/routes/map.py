@@ -1,0 +1,595 @@
+"""Map layers (地图图层): ``/api/map/...``, aggregated on the server and limited to the scope.
+
+The browser never receives raw incidents: hexagons and heat are counted in SQL for the
+viewport (``bbox``), the time window and the user's jurisdiction scope, so a station officer's
+map holds only their station's incidents, and the levels are ranked among those cells only.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from pathlib import Path as FilePath
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi.responses import Response
+from sqlalchemy import ColumnElement, Integer, cast, func, select
+from sqlalchemy.orm import Session
+
+from haizhou.api.deps import (
+    ScopeDep,
+    SessionDep,
+    SettingsDep,
+    require,
+)
+from haizhou.api.incident_index import IncidentIndex
+from haizhou.api.policy import Permission
+from haizhou.api.schemas.map import (
+    FeatureCollection,
+    HeatGridPublic,
+    HexagonCollection,
+    IncidentSummary,
+    MapConfig,
+    TimeExtent,
+)
+from haizhou.domain import Level
+from haizhou.geo.h3cells import cell_boundaries_geojson, cells_to_str, parent_cells
+from haizhou.security.roles import Scope
+from haizhou.store.repositories._filters import check_bbox, check_window, scope_filter
+from haizhou.store.repositories.findings import list_findings
+from haizhou.store.repositories.jurisdictions import list_jurisdictions
+from haizhou.store.repositories.sensors import list_sensors
+from haizhou.store.tables import IncidentRow, JurisdictionRow
+
+router = APIRouter(prefix="/map", tags=["map"])
+
+MIN_RESOLUTION, MAX_RESOLUTION = 5, 9
+STORED_RESOLUTIONS = (7, 8, 9)
+MAX_GRID = 256
+LEVEL_CUTS = ((0.05, Level.RED), (0.15, Level.ORANGE), (0.35, Level.YELLOW))
+"""Map colour classes by rank among the cells shown: top 5 % red, to 15 % orange, to 35 %
+yellow, the rest blue. A display classification of the viewport, not a statistical warning
+(those are findings, levelled by :func:`haizhou.analytics.levels.assign_levels`)."""
+
+BBoxQuery = Annotated[
+    str | None,
+    Query(
+        description="Viewport min_lon,min_lat,max_lon,max_lat in WGS-84 degrees; "
+        "omitted: everything in scope",
+        examples=["119.1,34.5,119.3,34.7"],
+    ),
+]
+StartQuery = Annotated[
+    datetime | None,
+    Query(description="Window start, ISO 8601 (a time without zone is the bureau's time)"),
+]
+EndQuery = Annotated[
+    datetime | None,
+    Query(
+        description="Window end (excluded), ISO 8601; default now; start defaults to end - 30 days"
+    ),
+]
+CategoryQuery = Annotated[
+    list[str] | None, Query(description="Incident categories to keep; repeat for several")
+]
+
+
+def _json(document: dict[str, Any]) -> Response:
+    """A compact JSON response (no per-feature validation: these are large documents)."""
+    body = json.dumps(document, ensure_ascii=False, separators=(",", ":"), default=str)
+    return Response(body, media_type="application/json")
+
+
+def _bad(message: str) -> HTTPException:
+    return HTTPException(422, detail=message)
+
+
+def parse_bbox(text: str | None) -> tuple[float, float, float, float] | None:
+    """``"min_lon,min_lat,max_lon,max_lat"`` as four floats, or ``None``; 422 when malformed."""
+    if text is None or not text.strip():
+        return None
+    parts = text.split(",")
+    if len(parts) != 4:
+        raise _bad(
+            f"bbox={text!r} must be four comma-separated numbers min_lon,min_lat,max_lon,max_lat"
+        )
+    try:
+        return check_bbox(tuple(float(p) for p in parts))  # type: ignore[arg-type]
+    except ValueError as exc:
+        raise _bad(str(exc)) from None
+
+
+def resolve_window(
+    start: datetime | None, end: datetime | None, request: Request
+) -> tuple[datetime, datetime]:
+    """The half-open window ``[start, end)``, naive times read in the bureau's zone."""
+    zone = request.app.state.settings.zone
+    end = end if end is not None else datetime.now(zone)
+    start = start if start is not None else end - timedelta(days=30)
+    start = start if start.tzinfo is not None else start.replace(tzinfo=zone)
+    end = end if end.tzinfo is not None else end.replace(tzinfo=zone)
+    try:
+        check_window(start, end)
+    except ValueError as exc:
+        raise _bad(str(exc)) from None
+    return start, end
+
+
+def _incident_filters(
+    scope: Scope,
+    start: datetime,
+    end: datetime,
+    bbox: tuple[float, float, float, float] | None,
+    category: list[str] | None,
+) -> list[ColumnElement[bool]]:
+    conditions = [
+        scope_filter(IncidentRow.jurisdiction_code, scope.codes),
+        IncidentRow.reported_at >= start,
+        IncidentRow.reported_at < end,
+    ]
+    if bbox is not None:
+        conditions += [
+            IncidentRow.lon.between(bbox[0], bbox[2]),
+            IncidentRow.lat.between(bbox[1], bbox[3]),
+        ]
+    if category:
+        conditions.append(IncidentRow.category.in_(sorted(set(category))))
+    return conditions
+
+
+def map_levels(counts: np.ndarray) -> list[str]:
+    """Colour class of each cell by its rank among ``counts`` (see :data:`LEVEL_CUTS`).
+
+    Ties share the higher class. Examples
+    --------
+    >>> map_levels(np.array([1, 50, 2, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18]))[:3]
+    ['blue', 'red', 'blue']
+    """
+    n = counts.size
+    if n == 0:
+        return []
+    ordered = np.sort(counts)[::-1]
+    levels = np.full(n, Level.BLUE.value, dtype=object)
+    # Assign from the weakest class up so the stronger class wins ties.
+    for fraction, level in reversed(LEVEL_CUTS):
+        k = max(1, int(np.floor(fraction * n)))
+        threshold = ordered[k - 1]
+        levels[counts >= threshold] = level.value
+    return list(levels)
+
+
+def hexagon_counts(
+    *,
+    session: Session,
+    scope: Scope,
+    start: datetime,
+    end: datetime,
+    bbox: tuple[float, float, float, float] | None,
+    resolution: int,
+    category: list[str] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """H3 cells (int64) and incident counts at ``resolution``, counted in SQL.
+
+    Resolutions 7-9 group by the stored cell column; coarser ones group by ``h3_r7`` and
+    merge parents (:func:`~haizhou.geo.h3cells.parent_cells`).
+    """
+    stored = resolution if resolution in STORED_RESOLUTIONS else STORED_RESOLUTIONS[0]
+    column = getattr(IncidentRow, f"h3_r{stored}")
+    rows = session.execute(
+        select(column, func.count())
+        .where(*_incident_filters(scope, start, end, bbox, category))
+        .group_by(column)
+    ).all()
+    if not rows:
+        return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)
+    cells = np.fromiter((r[0] for r in rows), dtype=np.int64, count=len(rows))
+    counts = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
+    if resolution != stored:
+        parents = parent_cells(cells, resolution)
+        cells, inverse = np.unique(parents, return_inverse=True)
+        counts = np.bincount(inverse, weights=counts).astype(np.int64)
+    return cells, counts
+
+
+@router.get(
+    "/hexagons",
+    summary="Incidents per H3 cell (六边形聚合)",
+    response_model=HexagonCollection,
+    dependencies=[Depends(require(Permission.MAP_INCIDENTS))],
+)
+def read_hexagons(
+    request: Request,
+    session: SessionDep,
+    scope: ScopeDep,
+    bbox: BBoxQuery = None,
+    start: StartQuery = None,
+    end: EndQuery = None,
+    resolution: Annotated[int, Query(ge=MIN_RESOLUTION, le=MAX_RESOLUTION)] = 8,
+    category: CategoryQuery = None,
+) -> Response:
+    """A GeoJSON FeatureCollection of H3 cells with ``count`` and ``level``.
+
+    Only incidents the user's scope may see, reported in ``[start, end)`` inside ``bbox``,
+    are counted; cells without incidents are left out.
+    """
+    box = parse_bbox(bbox)
+    start, end = resolve_window(start, end, request)
+    columns = incident_index(request).snapshot(session)
+    if columns is not None:
+        window, mask = columns.select(
+            start=start, end=end, bbox=box, scope_codes=scope.codes, categories=category
+        )
+        cells, counts = columns.hexagon_counts(window, mask, resolution)
+    else:
+        cells, counts = hexagon_counts(
+            session=session,
+            scope=scope,
+            start=start,
+            end=end,
+            bbox=box,
+            resolution=resolution,
+            category=category,
+        )
+    names = cells_to_str(cells)
+    boundaries = cell_boundaries_geojson(cells)
+    levels = map_levels(counts)
+    features = [
+        {
+            "type": "Feature",
+            "id": name,
+            "geometry": geometry,
+            "properties": {"h3": name, "count": int(count), "level": level},
+        }
+        for name, geometry, count, level in zip(names, boundaries, counts, levels, strict=True)
+    ]
+    return _json(
+        {
+            "type": "FeatureCollection",
+            "features": features,
+            "resolution": resolution,
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+            "total": int(counts.sum()),
+        }
+    )
+
+
+def _grid_index(column: Any, origin: float, step: float, dialect: str) -> ColumnElement[int]:
+    scaled = (column - origin) / step
+    # Both are floor for the non-negative values inside the bbox; PostgreSQL's CAST rounds.
+    return func.floor(scaled) if dialect == "postgresql" else cast(scaled, Integer)
+
+
+def _sql_grid(
+    session: Session,
+    scope: Scope,
+    start: datetime,
+    end: datetime,
+    box: tuple[float, float, float, float],
+    category: list[str] | None,
+    width: int,
+    height: int,
+) -> np.ndarray:
+    """Incident counts per grid cell over ``box``, counted in SQL (``height`` × ``width``)."""
+    min_lon, min_lat, max_lon, max_lat = box
+    dx, dy = (max_lon - min_lon) / width, (max_lat - min_lat) / height
+    dialect = session.get_bind().dialect.name
+    ix = _grid_index(IncidentRow.lon, min_lon, dx, dialect).label("ix")
+    iy = _grid_index(IncidentRow.lat, min_lat, dy, dialect).label("iy")
+    rows = session.execute(
+        select(ix, iy, func.count())
+        .where(*_incident_filters(scope, start, end, box, category))
+        .group_by(ix, iy)
+    ).all()
+    grid = np.zeros((height, width), dtype=np.float64)
+    for col, row, count in rows:
+        # Points on the max edge fall one past the last cell: keep them in it.
+        grid[min(int(row), height - 1), min(int(col), width - 1)] += count
+    return grid
+
+
+def incident_index(request: Request) -> IncidentIndex:
+    """The app's in-memory incident index, made on first use."""
+    state = request.app.state.__dict__
+    if "incident_index" not in state:
+        state.setdefault("incident_index", IncidentIndex(request.app.state.engine))
+    index: IncidentIndex = state["incident_index"]
+    return index
+
+
+@router.get(
+    "/heat",
+    summary="Incident heat for the viewport (热力图)",
+    response_model=HeatGridPublic,
+    dependencies=[Depends(require(Permission.MAP_INCIDENTS))],
+)
+def read_heat(
+    request: Request,
+    session: SessionDep,
+    scope: ScopeDep,
+    bbox: Annotated[str, Query(description="Viewport min_lon,min_lat,max_lon,max_lat (required)")],
+    start: StartQuery = None,
+    end: EndQuery = None,
+    width: Annotated[int, Query(ge=4, le=MAX_GRID, description="Grid columns")] = 64,
+    height: Annotated[int, Query(ge=4, le=MAX_GRID, description="Grid rows")] = 64,
+    bandwidth_cells: Annotated[
+        float, Query(ge=0, le=16, description="Gaussian smoothing, in grid cells (0: none)")
+    ] = 1.5,
+    category: CategoryQuery = None,
+) -> Response:
+    """Counts on a ``width`` × ``height`` grid over ``bbox``, smoothed by a Gaussian kernel.
+
+    ``cells`` lists ``[column, row, count, density]`` for every grid cell whose density
+    (smoothed count, same units) is at least 1 % of the maximum; column 0 is the west edge
+    and row 0 the south edge. Cell ``(c, r)`` covers longitudes ``min_lon + c·Δlon`` to
+    ``min_lon + (c+1)·Δlon`` with ``Δlon = (max_lon - min_lon) / width`` (latitudes alike).
+    At most ``width × height`` small rows, whatever the number of incidents.
+    """
+    box = parse_bbox(bbox)
+    if box is None:
+        raise _bad("bbox is required for the heat map")
+    start, end = resolve_window(start, end, request)
+    min_lon, min_lat, max_lon, max_lat = box
+    if max_lon <= min_lon or max_lat <= min_lat:
+        raise _bad(f"bbox={bbox!r} has no area; min must be below max")
+    dx, dy = (max_lon - min_lon) / width, (max_lat - min_lat) / height
+    columns = incident_index(request).snapshot(session)
+    if columns is not None:
+        window, mask = columns.select(
+            start=start, end=end, bbox=box, scope_codes=scope.codes, categories=category
+        )
+        lon, lat = columns.lon[window][mask], columns.lat[window][mask]
+        # Points on the max edge fall one past the last cell: keep them in it.
+        ix = np.minimum(((lon - min_lon) / dx).astype(np.int64), width - 1)
+        iy = np.minimum(((lat - min_lat) / dy).astype(np.int64), height - 1)
+        flat = np.bincount(iy * width + ix, minlength=width * height)
+        grid = flat.reshape(height, width).astype(np.float64)
+    else:
+        grid = _sql_grid(session, scope, start, end, box, category, width, height)
+    counts = grid.copy()
+    any_rows = bool(counts.sum())
+    if bandwidth_cells > 0 and any_rows:
+        from scipy.ndimage import gaussian_filter
+
+        grid = gaussian_filter(grid, sigma=bandwidth_cells, mode="constant")
+    peak = float(grid.max()) if any_rows else 0.0
+    cells: list[list[float]] = []
+    if peak > 0:
+        rows, cols = np.nonzero(grid >= 0.01 * peak)
+        cells = np.column_stack(
+            [cols, rows, counts[rows, cols], np.round(grid[rows, cols], 4)]
+        ).tolist()
+    return _json(
+        {
+            "grid": {
+                "bbox": list(box),
+                "width": width,
+                "height": height,
+                "bandwidth_cells": bandwidth_cells,
+                "max_density": round(peak, 4),
+            },
+            "cells": cells,
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+            "total": int(counts.sum()),
+        }
+    )
+
+
+@router.get(
+    "/jurisdictions",
+    summary="Jurisdictions in scope (辖区)",
+    response_model=FeatureCollection,
+    dependencies=[Depends(require(Permission.MAP_BASE))],
+)
+def read_jurisdictions(session: SessionDep, scope: ScopeDep) -> Response:
+    """The polygons of the jurisdictions the user may see, with code, name and station."""
+    features = [
+        {
+            "type": "Feature",
+            "id": j.code,
+            "geometry": j.geometry,
+            "properties": {
+                "code": j.code,
+                "name": j.name,
+                "station": j.station,
+                "parent_code": j.parent_code,
+            },
+        }
+        for j in list_jurisdictions(session=session, scope=scope.codes)
+    ]
+    return _json({"type": "FeatureCollection", "features": features})
+
+
+@router.get(
+    "/sensors",
+    summary="Sensing points in scope (感知点位)",
+    response_model=FeatureCollection,
+    dependencies=[Depends(require(Permission.MAP_SENSORS))],
+)
+def read_sensors(
+    session: SessionDep,
+    scope: ScopeDep,
+    bbox: BBoxQuery = None,
+    kind: Annotated[
+        list[str] | None, Query(description="camera, plate_reader, probe, ...; repeat for several")
+    ] = None,
+) -> Response:
+    """Sensing points as GeoJSON points with kind, status, range and heading."""
+    box = parse_bbox(bbox)
+    try:
+        sensors = list_sensors(session=session, scope=scope.codes, bbox=box, kind=kind or None)
+    except ValueError as exc:
+        raise _bad(f"kind: {exc}") from None
+    features = [
+        {
+            "type": "Feature",
+            "id": s.id,
+            "geometry": {"type": "Point", "coordinates": [s.lon, s.lat]},
+            "properties": {
+                "id": s.id,
+                "kind": s.kind.value,
+                "status": s.status.value,
+                "range_m": s.range_m,
+                "heading_deg": s.heading_deg,
+                "jurisdiction_code": s.jurisdiction_code,
+            },
+        }
+        for s in sensors
+    ]
+    return _json({"type": "FeatureCollection", "features": features})
+
+
+@router.get(
+    "/findings",
+    summary="Findings in scope (研判发现)",
+    response_model=FeatureCollection,
+    dependencies=[Depends(require(Permission.MAP_FINDINGS))],
+)
+def read_findings(
+    request: Request,
+    session: SessionDep,
+    scope: ScopeDep,
+    start: StartQuery = None,
+    end: EndQuery = None,
+    level: Annotated[
+        list[Level] | None, Query(description="red, orange, yellow, blue; repeat for several")
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
+) -> Response:
+    """Findings whose window overlaps ``[start, end)``, with their level and evidence."""
+    start, end = resolve_window(start, end, request)
+    stored = list_findings(
+        session=session, scope=scope.codes, start=start, end=end, level=level or None, limit=limit
+    )
+    features = [
+        {
+            "type": "Feature",
+            "id": s.id,
+            "geometry": s.finding.geometry,
+            "properties": {
+                "id": s.id,
+                "kind": s.finding.kind,
+                "title": s.finding.title,
+                "level": str(s.finding.level),
+                "window_start": s.finding.window_start.isoformat(),
+                "window_end": s.finding.window_end.isoformat(),
+                "explanation": s.finding.explanation,
+                "suggested_action": s.finding.suggested_action,
+                "model_id": s.finding.model_id,
+                "model_version": s.finding.model_version,
+                "jurisdiction_code": s.jurisdiction_code,
+                "evidence": s.finding.evidence,
+            },
+        }
+        for s in stored
+    ]
+    return _json({"type": "FeatureCollection", "features": features})
+
+
+_BASE_LAYERS = {"roads": "roads.geojson", "places": "pois.geojson"}
+
+
+def _base_layer(request: Request, name: str) -> dict[str, Any]:
+    """A base-map layer from the data folder's city files, read once and kept on the app."""
+    cache: dict[str, dict[str, Any]] = request.app.state.__dict__.setdefault("base_layers", {})
+    if name not in cache:
+        path = FilePath(request.app.state.settings.data_dir) / "city" / _BASE_LAYERS[name]
+        document: dict[str, Any] = {"type": "FeatureCollection", "features": []}
+        if path.is_file():
+            document = json.loads(path.read_text(encoding="utf-8"))
+        cache[name] = document
+    return cache[name]
+
+
+@router.get(
+    "/base/{layer}",
+    summary="Offline base map layer (离线底图)",
+    response_model=FeatureCollection,
+    dependencies=[Depends(require(Permission.MAP_BASE))],
+)
+def read_base_layer(
+    request: Request,
+    layer: Annotated[Literal["roads", "places"], Path(description="roads or places")],
+) -> Response:
+    """Roads or places of the district (from the data folder), for the offline base map.
+
+    An empty collection when the data folder holds no city files.
+    """
+    return _json(_base_layer(request, layer))
+
+
+@router.get(
+    "/config",
+    summary="Map start-up configuration (地图配置)",
+    response_model=MapConfig,
+    dependencies=[Depends(require(Permission.MAP_BASE))],
+)
+def read_map_config(session: SessionDep, scope: ScopeDep, settings: SettingsDep) -> MapConfig:
+    """Tile URL (null: offline base map), bounds of the scope and its incidents' time extent."""
+    box = session.execute(
+        select(
+            func.min(JurisdictionRow.min_lon),
+            func.min(JurisdictionRow.min_lat),
+            func.max(JurisdictionRow.max_lon),
+            func.max(JurisdictionRow.max_lat),
+        ).where(scope_filter(JurisdictionRow.code, scope.codes))
+    ).one()
+    first, last = session.execute(
+        select(func.min(IncidentRow.reported_at), func.max(IncidentRow.reported_at)).where(
+            scope_filter(IncidentRow.jurisdiction_code, scope.codes)
+        )
+    ).one()
+    return MapConfig(
+        tile_url=getattr(settings, "map_tile_url", None),
+        bounds=None if any(v is None for v in box) else tuple(box),
+        time_extent=TimeExtent(start=first, end=last),
+        timezone=settings.timezone,
+    )
+
+
+@router.get(
+    "/summary",
+    summary="Incident totals per day and per jurisdiction (警情统计)",
+    response_model=IncidentSummary,
+    dependencies=[Depends(require(Permission.MAP_INCIDENTS))],
+)
+def read_summary(
+    request: Request,
+    session: SessionDep,
+    scope: ScopeDep,
+    bbox: BBoxQuery = None,
+    start: StartQuery = None,
+    end: EndQuery = None,
+    category: CategoryQuery = None,
+) -> IncidentSummary:
+    """Total, daily counts (days in the bureau's time zone) and counts per jurisdiction."""
+    box = parse_bbox(bbox)
+    start, end = resolve_window(start, end, request)
+    conditions = _incident_filters(scope, start, end, box, category)
+    zone = request.app.state.settings.zone
+    if session.get_bind().dialect.name == "postgresql":
+        day = func.date(func.timezone(zone.key, IncidentRow.reported_at))
+    else:
+        # SQLite keeps UTC text; shift by the zone's offset at the window start.
+        offset = start.astimezone(zone).utcoffset() or timedelta(0)
+        day = func.date(IncidentRow.reported_at, f"{int(offset.total_seconds() // 60):+d} minutes")
+    day = day.label("day")
+    daily = session.execute(
+        select(day, func.count()).where(*conditions).group_by(day).order_by(day)
+    ).all()
+    by_code = session.execute(
+        select(IncidentRow.jurisdiction_code, func.count())
+        .where(*conditions)
+        .group_by(IncidentRow.jurisdiction_code)
+        .order_by(func.count().desc())
+    ).all()
+    return IncidentSummary(
+        start=start,
+        end=end,
+        total=sum(n for _, n in daily),
+        daily=[(str(d), int(n)) for d, n in daily],
+        by_jurisdiction=[(code, int(n)) for code, n in by_code],
+    )

@@ -1,0 +1,102 @@
+"""The learned linkage model on a generator with a known truth."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.metrics import roc_auc_score
+
+from haizhou.analytics.linkage.crimes import CrimeTable
+from haizhou.analytics.linkage.model import LinkageModel, NaiveBayesBins, linked_pair_keys
+from haizhou.analytics.linkage.synthetic import synthetic_crimes
+from haizhou.errors import NotFittedError
+
+
+@pytest.fixture(scope="module")
+def data():
+    return synthetic_crimes(n_offenders=120, seed=3)
+
+
+@pytest.fixture(scope="module")
+def fitted(data):
+    crimes, offenders = data
+    return LinkageModel(learner="logistic", max_distance_m=3000, max_gap_days=90).fit(
+        crimes, offenders
+    )
+
+
+def test_linked_pairs_score_higher_on_new_cases(fitted):
+    crimes, offenders = synthetic_crimes(n_offenders=120, seed=4)  # other offenders
+    res = fitted.link(crimes)
+    y = np.isin(res.i * len(crimes) + res.j, linked_pair_keys(offenders))
+    assert y.sum() > 20
+    assert roc_auc_score(y, res.probability) > 0.9
+    assert np.all((res.probability >= 0) & (res.probability <= 1))
+
+
+def test_probabilities_are_calibrated_on_candidate_pairs(fitted):
+    crimes, offenders = synthetic_crimes(n_offenders=120, seed=5)
+    res = fitted.link(crimes)
+    y = np.isin(res.i * len(crimes) + res.j, linked_pair_keys(offenders))
+    # the mean probability tracks the share of linked candidate pairs (not the 50/50 of the
+    # balanced training weights)
+    assert res.probability.mean() == pytest.approx(y.mean(), abs=0.05)
+    top = res.probability > 0.8
+    assert y[top].mean() > 0.6
+
+
+def test_auto_compares_three_learners(data):
+    crimes, offenders = data
+    model = LinkageModel(max_distance_m=3000, max_gap_days=90, max_unlinked=3000, n_splits=3)
+    model.fit(crimes, offenders)
+    assert set(model.cv_scores_) == {"naive_bayes", "logistic", "gbm"}
+    best = max(model.cv_scores_, key=lambda k: model.cv_scores_[k]["roc_auc"])
+    assert model.learner_name_ == best
+    assert all(0.8 < s["roc_auc"] <= 1 for s in model.cv_scores_.values())
+
+
+def test_naive_bayes_learns_direction_of_each_feature():
+    rng = np.random.default_rng(0)
+    y = rng.uniform(size=4000) < 0.3
+    X = np.column_stack(
+        [
+            np.where(y, rng.exponential(1, 4000), rng.exponential(5, 4000)),
+            np.where(rng.uniform(size=4000) < 0.1, np.nan, y.astype(float)),
+        ]
+    )
+    nb = NaiveBayesBins().fit(X, y)
+    near, far = nb.predict_proba(np.array([[0.1, 1.0], [10.0, 0.0]]))[:, 1]
+    assert near > 0.9 > 0.1 > far
+    # a missing value is its own bin, not an error
+    assert np.isfinite(nb.decision_function(np.array([[1.0, np.nan]]))).all()
+
+
+def test_contract(data, fitted):
+    crimes, _ = data
+    with pytest.raises(NotFittedError, match="LinkageModel"):
+        LinkageModel().link(crimes)
+    with pytest.raises(ValueError, match="'learner' parameter of LinkageModel"):
+        LinkageModel(learner="svm").fit(*data)
+    with pytest.raises(ValueError, match="max_distance_m"):
+        LinkageModel(max_distance_m=-1).fit(*data)
+    assert clone(fitted).get_params() == fitted.get_params()
+    again = pickle.loads(pickle.dumps(fitted))
+    i, j = np.array([0, 1]), np.array([2, 3])
+    assert np.array_equal(again.predict_proba(crimes, i, j), fitted.predict_proba(crimes, i, j))
+
+
+def test_mo_mismatch_is_explained(fitted):
+    other = CrimeTable.from_arrays(
+        crime_id=["a", "b"], x_m=[0, 1], y_m=[0, 1], t_from=[0.0, 1.0], mo={"colour": ["r", "g"]}
+    )
+    with pytest.raises(ValueError, match="same --mo-cols"):
+        fitted.link(other)
+
+
+def test_no_series_in_training_data_is_explained():
+    crimes, offenders = synthetic_crimes(n_offenders=30, mean_crimes=1.0, seed=1)
+    with pytest.raises(ValueError, match="share an offender"):
+        LinkageModel(learner="logistic").fit(crimes, offenders)

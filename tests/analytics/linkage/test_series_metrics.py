@@ -1,0 +1,64 @@
+"""Series clustering and the scores, against brute-force definitions."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from sklearn.metrics import average_precision_score, roc_auc_score
+
+from haizhou.analytics.linkage.crimes import CrimeTable
+from haizhou.analytics.linkage.metrics import bcubed_f1, pair_scores, pairwise_f1
+from haizhou.analytics.linkage.series import cluster_series, rank_series
+
+
+def test_average_linkage_keeps_weak_chains_apart():
+    # 0-1 strong, 1-2 strong: average(0-2 unscored = 0, 1-2 0.8) < 0.5 keeps 2 out of {0, 1}
+    labels = cluster_series(5, np.array([0, 1, 3]), np.array([1, 2, 4]), np.array([0.9, 0.8, 0.7]))
+    assert labels[0] == labels[1] != labels[2]
+    assert labels[3] == labels[4]
+    assert len(set(labels.tolist())) == 3
+
+
+def test_dense_clique_is_one_series_and_below_threshold_splits():
+    i, j = np.triu_indices(4, k=1)
+    p = np.full(i.size, 0.9)
+    assert len(set(cluster_series(4, i, j, p).tolist())) == 1
+    assert len(set(cluster_series(4, i, j, np.full(i.size, 0.3)).tolist())) == 4
+
+
+def test_rank_series_prefers_recent_and_strong():
+    t = CrimeTable.from_arrays(
+        crime_id=list("abcd"), x_m=np.zeros(4), y_m=np.zeros(4), t_from=[0.0, 1.0, 300.0, 301.0]
+    )
+    labels = np.array([0, 0, 1, 1])
+    i, j, p = np.array([0, 2]), np.array([1, 3]), np.array([0.95, 0.8])
+    table = rank_series(t, labels, i, j, p, now_days=302.0).frame
+    assert table["members"].iloc[0] == ["c", "d"]  # recent beats slightly stronger but old
+    assert table["rank"].tolist() == [1, 2]
+    assert table["strength"].tolist() == pytest.approx([0.8, 0.95])
+
+
+def test_bcubed_and_pairwise_f1_by_hand():
+    pred = np.array([0, 0, 0, 1])
+    true = np.array([0, 0, 1, 1])
+    b = bcubed_f1(pred, true)
+    # precision: (2/3 + 2/3 + 1/3 + 1) / 4, recall: (1 + 1 + 1/2 + 1/2) / 4
+    assert b["precision"] == pytest.approx((2 / 3 + 2 / 3 + 1 / 3 + 1) / 4)
+    assert b["recall"] == pytest.approx(0.75)
+    f = pairwise_f1(pred, true)
+    assert (f["precision"], f["recall"]) == pytest.approx((1 / 3, 1 / 2))
+
+
+def test_pair_scores_equal_full_enumeration():
+    rng = np.random.default_rng(4)
+    n = 30
+    pairs = list(itertools.combinations(range(n), 2))
+    y = rng.uniform(size=len(pairs)) < 0.1
+    p = np.where(rng.uniform(size=len(pairs)) < 0.3, rng.uniform(size=len(pairs)), 0.0)
+    p[y & (rng.uniform(size=len(pairs)) < 0.5)] += 0.3
+    scored = p > 0
+    got = pair_scores(y[scored], p[scored], n_pairs_total=len(pairs), n_linked_total=int(y.sum()))
+    assert got["pairwise_auc"] == pytest.approx(roc_auc_score(y, p))
+    assert got["average_precision"] == pytest.approx(average_precision_score(y, p))

@@ -1,0 +1,99 @@
+import { useEffect, useState } from "react";
+import { api, ApiError, setCsrfToken, type User } from "./api";
+import { useI18n } from "./i18n";
+import { Login } from "./pages/Login";
+import { MapPage } from "./pages/MapPage";
+import { Dashboard } from "./pages/Dashboard";
+
+type Page = "map" | "dashboard";
+
+export function App() {
+  const { t, lang, setLang } = useI18n();
+  const [user, setUser] = useState<User | null>(null);
+  const [checked, setChecked] = useState(false);
+  const [page, setPage] = useState<Page>("map");
+
+  useEffect(() => {
+    api
+      .me()
+      .then((me) => {
+        setCsrfToken(me.csrf_token);
+        setUser(me);
+      })
+      .catch((error: unknown) => {
+        if (!(error instanceof ApiError && error.status === 401)) console.error(error);
+      })
+      .finally(() => setChecked(true));
+  }, []);
+
+  useEffect(() => {
+    document.title = t("app.title");
+    document.documentElement.lang = lang;
+  }, [lang, t]);
+
+  const langButton = (
+    <button
+      type="button"
+      className="lang"
+      data-testid="lang-switch"
+      onClick={() => setLang(lang === "zh-CN" ? "en" : "zh-CN")}
+    >
+      {t("lang.switch")}
+    </button>
+  );
+
+  if (!checked) return <div className="splash">{t("status.loading")}</div>;
+  if (user === null) {
+    return (
+      <Login
+        langButton={langButton}
+        onLogin={(me) => {
+          setCsrfToken(me.csrf_token);
+          setUser(me);
+        }}
+      />
+    );
+  }
+  const logout = async () => {
+    try {
+      await api.logout();
+    } finally {
+      setCsrfToken("");
+      setUser(null);
+    }
+  };
+  return (
+    <div className="shell">
+      <header className="topbar">
+        <h1 data-testid="app-title">{t("app.title")}</h1>
+        <nav>
+          <button
+            type="button"
+            className={page === "map" ? "active" : ""}
+            data-testid="nav-map"
+            onClick={() => setPage("map")}
+          >
+            {t("nav.map")}
+          </button>
+          <button
+            type="button"
+            className={page === "dashboard" ? "active" : ""}
+            data-testid="nav-dashboard"
+            onClick={() => setPage("dashboard")}
+          >
+            {t("nav.dashboard")}
+          </button>
+        </nav>
+        <div className="who" data-testid="who">
+          {user.username} · {lang === "en" ? user.role_title_en : user.role_title_zh} ·{" "}
+          {user.jurisdiction_code ?? t("user.scope.all")}
+        </div>
+        {langButton}
+        <button type="button" data-testid="logout" onClick={logout}>
+          {t("logout")}
+        </button>
+      </header>
+      <main>{page === "map" ? <MapPage user={user} /> : <Dashboard />}</main>
+    </div>
+  );
+}

@@ -1,0 +1,45 @@
+// Legend (图例) of the visible layers; level colours are the Chinese four-level warning scale.
+import { useI18n } from "../i18n";
+import type { LayerId } from "../pages/MapPage";
+
+export const LEVEL_COLOURS = {
+  red: "#d7191c",
+  orange: "#fd8d3c",
+  yellow: "#fecc5c",
+  blue: "#2c7bb6",
+} as const;
+
+function Swatch({ colour, round = false }: { colour: string; round?: boolean }) {
+  return <span className={round ? "swatch round" : "swatch"} ref={(el) => el?.style.setProperty("background", colour)} />;
+}
+
+export function Legend({ visible }: { visible: Record<LayerId, boolean> }) {
+  const { t } = useI18n();
+  const levels = (["red", "orange", "yellow", "blue"] as const).map((level) => (
+    <li key={level}>
+      <Swatch colour={LEVEL_COLOURS[level]} round={!visible.hexagons} />
+      {t(`level.${level}`)}
+    </li>
+  ));
+  return (
+    <section className="legend" data-testid="legend">
+      <h3>{t("legend.title")}</h3>
+      {(visible.hexagons || visible.findings) && <ul>{levels}</ul>}
+      {visible.heat && (
+        <p>
+          <span className="gradient" /> {t("legend.heat")}
+        </p>
+      )}
+      {visible.sensors && (
+        <p>
+          <Swatch colour="#3d5a80" round /> {t("legend.sensor")}
+        </p>
+      )}
+      {visible.jurisdictions && (
+        <p>
+          <span className="dash" /> {t("legend.jurisdiction")}
+        </p>
+      )}
+    </section>
+  );
+}

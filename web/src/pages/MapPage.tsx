@@ -1,0 +1,358 @@
+// The situation map (态势地图): offline base map from our own GeoJSON (or the bureau's tile
+// server), switchable layers, a time window, a side panel for what is clicked, and a legend.
+// Incidents arrive only as server-side aggregates (hexagons, heat) for the viewport and window.
+import { useEffect, useMemo, useRef, useState } from "react";
+import * as maplibregl from "maplibre-gl";
+// The worker is its own module file: bundle it as an asset and tell MapLibre where it is.
+import workerUrl from "maplibre-gl/dist/maplibre-gl-worker.mjs?url";
+import type { GeoJSONSource, MapGeoJSONFeature, MapMouseEvent, StyleSpecification } from "maplibre-gl";
+import { api, ApiError, type MapConfig, type User } from "../api";
+import { useI18n, type Key } from "../i18n";
+import { Legend, LEVEL_COLOURS } from "../components/Legend";
+import { SidePanel } from "../components/SidePanel";
+import { TimeSlider, type Window } from "../components/TimeSlider";
+
+export type LayerId =
+  | "jurisdictions"
+  | "roads"
+  | "places"
+  | "hexagons"
+  | "heat"
+  | "sensors"
+  | "findings";
+
+const LAYERS: LayerId[] = ["jurisdictions", "roads", "places", "hexagons", "heat", "sensors", "findings"];
+const DEFAULT_ON: Record<LayerId, boolean> = {
+  jurisdictions: true,
+  roads: true,
+  places: false,
+  hexagons: true,
+  heat: false,
+  sensors: false,
+  findings: true,
+};
+// The style layers that make up each switchable layer.
+const STYLE_LAYERS: Record<LayerId, string[]> = {
+  jurisdictions: ["jurisdictions-fill", "jurisdictions-line"],
+  roads: ["roads-line"],
+  places: ["places-circle"],
+  hexagons: ["hexagons-fill", "hexagons-line"],
+  heat: ["heat-layer"],
+  sensors: ["sensors-circle"],
+  findings: ["findings-circle"],
+};
+const CLICKABLE = ["findings-circle", "sensors-circle", "hexagons-fill", "jurisdictions-fill"];
+maplibregl.setWorkerUrl(workerUrl);
+
+const EMPTY: GeoJSON.FeatureCollection = { type: "FeatureCollection", features: [] };
+const DEFAULT_CENTRE: [number, number] = [119.2, 34.6];
+
+function baseStyle(tileUrl: string | null): StyleSpecification {
+  const style: StyleSpecification = {
+    version: 8,
+    sources: {},
+    layers: [{ id: "background", type: "background", paint: { "background-color": "#eef1f4" } }],
+  };
+  if (tileUrl) {
+    style.sources.tiles = { type: "raster", tiles: [tileUrl], tileSize: 256 };
+    style.layers.push({ id: "tiles", type: "raster", source: "tiles" });
+  }
+  return style;
+}
+
+function resolutionFor(zoom: number): number {
+  if (zoom < 10) return 6;
+  if (zoom < 11.5) return 7;
+  if (zoom < 13) return 8;
+  return 9;
+}
+
+function addLayers(map: maplibregl.Map): void {
+  for (const id of ["jurisdictions", "roads", "places", "hexagons", "heat", "sensors", "findings"]) {
+    map.addSource(id, { type: "geojson", data: EMPTY });
+  }
+  const levelColour: maplibregl.ExpressionSpecification = [
+    "match",
+    ["get", "level"],
+    "red",
+    LEVEL_COLOURS.red,
+    "orange",
+    LEVEL_COLOURS.orange,
+    "yellow",
+    LEVEL_COLOURS.yellow,
+    LEVEL_COLOURS.blue,
+  ];
+  map.addLayer({
+    id: "jurisdictions-fill",
+    type: "fill",
+    source: "jurisdictions",
+    paint: { "fill-color": "#ffffff", "fill-opacity": 0.55 },
+  });
+  map.addLayer({
+    id: "roads-line",
+    type: "line",
+    source: "roads",
+    paint: {
+      "line-color": "#b9c0c9",
+      "line-width": ["interpolate", ["linear"], ["zoom"], 10, 0.6, 15, 3],
+    },
+  });
+  map.addLayer({
+    id: "places-circle",
+    type: "circle",
+    source: "places",
+    paint: { "circle-radius": 3, "circle-color": "#7b8794", "circle-opacity": 0.8 },
+  });
+  map.addLayer({
+    id: "jurisdictions-line",
+    type: "line",
+    source: "jurisdictions",
+    paint: { "line-color": "#1f3a5f", "line-width": 1.6, "line-dasharray": [3, 2] },
+  });
+  map.addLayer({
+    id: "heat-layer",
+    type: "heatmap",
+    source: "heat",
+    paint: {
+      "heatmap-weight": ["get", "weight"],
+      "heatmap-radius": ["interpolate", ["linear"], ["zoom"], 9, 12, 14, 40],
+      "heatmap-opacity": 0.75,
+      "heatmap-color": [
+        "interpolate",
+        ["linear"],
+        ["heatmap-density"],
+        0,
+        "rgba(44,123,182,0)",
+        0.2,
+        "#2c7bb6",
+        0.45,
+        "#fecc5c",
+        0.7,
+        "#fd8d3c",
+        1,
+        "#d7191c",
+      ],
+    },
+  });
+  map.addLayer({
+    id: "hexagons-fill",
+    type: "fill",
+    source: "hexagons",
+    paint: { "fill-color": levelColour, "fill-opacity": 0.55 },
+  });
+  map.addLayer({
+    id: "hexagons-line",
+    type: "line",
+    source: "hexagons",
+    paint: { "line-color": "#ffffff", "line-width": 0.5 },
+  });
+  map.addLayer({
+    id: "sensors-circle",
+    type: "circle",
+    source: "sensors",
+    paint: {
+      "circle-radius": ["interpolate", ["linear"], ["zoom"], 10, 1.5, 15, 5],
+      "circle-color": "#3d5a80",
+      "circle-stroke-color": "#ffffff",
+      "circle-stroke-width": 0.5,
+    },
+  });
+  map.addLayer({
+    id: "findings-circle",
+    type: "circle",
+    source: "findings",
+    paint: {
+      "circle-radius": 9,
+      "circle-color": levelColour,
+      "circle-stroke-color": "#111827",
+      "circle-stroke-width": 2,
+    },
+  });
+}
+
+function bboxOf(map: maplibregl.Map): string {
+  const b = map.getBounds();
+  const clamp = (v: number, lo: number, hi: number) => Math.min(hi, Math.max(lo, v));
+  return [
+    clamp(b.getWest(), -180, 180),
+    clamp(b.getSouth(), -90, 90),
+    clamp(b.getEast(), -180, 180),
+    clamp(b.getNorth(), -90, 90),
+  ]
+    .map((v) => v.toFixed(5))
+    .join(",");
+}
+
+export interface Selection {
+  layer: string;
+  properties: Record<string, unknown>;
+}
+
+export function MapPage({ user }: { user: User }) {
+  const { t } = useI18n();
+  const container = useRef<HTMLDivElement>(null);
+  const mapRef = useRef<maplibregl.Map | null>(null);
+  const [ready, setReady] = useState(false);
+  const [config, setConfig] = useState<MapConfig | null>(null);
+  const [visible, setVisible] = useState<Record<LayerId, boolean>>(DEFAULT_ON);
+  const [window, setWindow] = useState<Window | null>(null);
+  const [selection, setSelection] = useState<Selection | null>(null);
+  const [total, setTotal] = useState<number | null>(null);
+  const [viewTick, setViewTick] = useState(0);
+  const [notice, setNotice] = useState<string | null>(null);
+
+  // 1. Configuration, then the map.
+  useEffect(() => {
+    api.config().then(setConfig, (e) => setNotice(String(e)));
+  }, []);
+
+  useEffect(() => {
+    if (config === null || container.current === null) return;
+    const map = new maplibregl.Map({
+      container: container.current,
+      style: baseStyle(config.tile_url),
+      center: DEFAULT_CENTRE,
+      zoom: 11,
+      attributionControl: false,
+      canvasContextAttributes: { preserveDrawingBuffer: true }, // screenshots in end-to-end tests
+    });
+    map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
+    map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-right");
+    mapRef.current = map;
+    // The end-to-end tests find the map here to turn coordinates into pixels.
+    (container.current as HTMLDivElement & { haizhouMap?: maplibregl.Map }).haizhouMap = map;
+    map.on("load", () => {
+      addLayers(map);
+      if (config.bounds) map.fitBounds(config.bounds, {
+          padding: { top: 30, bottom: 30, left: 280, right: 60 },
+          duration: 0,
+        });
+      setReady(true);
+    });
+    map.on("moveend", () => setViewTick((n) => n + 1));
+    map.on("click", (event: MapMouseEvent) => {
+      const layers = CLICKABLE.filter((id) => map.getLayer(id) && map.getLayoutProperty(id, "visibility") !== "none");
+      const hit: MapGeoJSONFeature | undefined = map.queryRenderedFeatures(event.point, { layers })[0];
+      setSelection(hit ? { layer: hit.layer.id, properties: hit.properties ?? {} } : null);
+    });
+    map.on("mousemove", (event: MapMouseEvent) => {
+      const layers = CLICKABLE.filter((id) => map.getLayer(id));
+      map.getCanvas().style.cursor = map.queryRenderedFeatures(event.point, { layers }).length ? "pointer" : "";
+    });
+    return () => {
+      map.remove();
+      mapRef.current = null;
+      setReady(false);
+    };
+  }, [config]);
+
+  // 2. Layers that do not depend on the view: jurisdictions, base map, sensors.
+  useEffect(() => {
+    const map = mapRef.current;
+    if (!ready || map === null) return;
+    const load = (source: string, path: string) =>
+      api.geojson(path).then(
+        (data) => (map.getSource(source) as GeoJSONSource | undefined)?.setData(data),
+        (e) => {
+          if (!(e instanceof ApiError && e.status === 403)) console.error(e);
+        },
+      );
+    load("jurisdictions", "/api/map/jurisdictions");
+    load("roads", "/api/map/base/roads");
+    load("places", "/api/map/base/places");
+    load("sensors", "/api/map/sensors");
+  }, [ready]);
+
+  // 3. Layers of the viewport and the time window.
+  useEffect(() => {
+    const map = mapRef.current;
+    if (!ready || map === null || window === null) return;
+    const controller = { cancelled: false };
+    const params = { start: window.start, end: window.end };
+    const bbox = bboxOf(map);
+    const set = (source: string, data: GeoJSON.FeatureCollection) => {
+      if (!controller.cancelled) (map.getSource(source) as GeoJSONSource | undefined)?.setData(data);
+    };
+    const forbidden = (e: unknown) => {
+      if (e instanceof ApiError && e.status === 403) setNotice(t("error.forbidden"));
+      else console.error(e);
+    };
+    const timer = setTimeout(() => {
+      if (visible.hexagons) {
+        api
+          .geojson("/api/map/hexagons", { ...params, bbox, resolution: resolutionFor(map.getZoom()) })
+          .then((data) => {
+            set("hexagons", data);
+            if (!controller.cancelled) setTotal((data as unknown as { total: number }).total);
+          }, forbidden);
+      }
+      if (visible.heat) {
+        api.heat({ ...params, bbox, width: 96, height: 96 }).then((heat) => {
+          // Each grid cell becomes a weighted point at its centre for the heat-map layer.
+          const [minLon, minLat, maxLon, maxLat] = heat.grid.bbox;
+          const dLon = (maxLon - minLon) / heat.grid.width;
+          const dLat = (maxLat - minLat) / heat.grid.height;
+          const peak = heat.grid.max_density || 1;
+          set("heat", {
+            type: "FeatureCollection",
+            features: heat.cells.map(([col, row, count, density]) => ({
+              type: "Feature",
+              geometry: { type: "Point", coordinates: [minLon + (col + 0.5) * dLon, minLat + (row + 0.5) * dLat] },
+              properties: { count, weight: density / peak },
+            })),
+          });
+        }, forbidden);
+      }
+      if (visible.findings) {
+        api.geojson("/api/map/findings", params).then((data) => set("findings", data), forbidden);
+      }
+    }, 150);
+    return () => {
+      controller.cancelled = true;
+      clearTimeout(timer);
+    };
+  }, [ready, window, viewTick, visible.hexagons, visible.heat, visible.findings, t]);
+
+  // 4. Visibility follows the switcher.
+  useEffect(() => {
+    const map = mapRef.current;
+    if (!ready || map === null) return;
+    for (const layer of LAYERS) {
+      for (const id of STYLE_LAYERS[layer]) {
+        if (map.getLayer(id)) map.setLayoutProperty(id, "visibility", visible[layer] ? "visible" : "none");
+      }
+    }
+  }, [ready, visible]);
+
+  const extent = useMemo(() => config?.time_extent ?? null, [config]);
+
+  return (
+    <div className="map-page">
+      <div ref={container} className="map" data-testid="map" data-ready={ready ? "1" : "0"} />
+      <aside className="controls">
+        <section data-testid="layer-switcher">
+          <h3>{t("layers.title")}</h3>
+          {LAYERS.map((layer) => (
+            <label key={layer} className="layer-toggle">
+              <input
+                type="checkbox"
+                data-testid={`layer-${layer}`}
+                checked={visible[layer]}
+                onChange={(e) => setVisible({ ...visible, [layer]: e.target.checked })}
+              />
+              {t(`layer.${layer}` as Key)}
+            </label>
+          ))}
+        </section>
+        <TimeSlider extent={extent} timezone={config?.timezone ?? "Asia/Shanghai"} onChange={setWindow} />
+        <p className="total" data-testid="incident-total">
+          {t("status.incidents")}: {total === null ? "…" : total.toLocaleString()}
+        </p>
+        {notice && <p className="notice">{notice}</p>}
+        <Legend visible={visible} />
+        <p className="scope-note">{user.scope === null ? t("user.scope.all") : user.scope.join(", ")}</p>
+      </aside>
+      {selection && <SidePanel selection={selection} onClose={() => setSelection(null)} />}
+    </div>
+  );
+}
