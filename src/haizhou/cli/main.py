@@ -14,6 +14,7 @@ from haizhou.cli import (
     coverage,
     db,
     demo,
+    forecast,
     fraud,
     importing,
     models,
@@ -80,6 +81,7 @@ app.add_typer(coverage.app, name="coverage")
 app.add_typer(population.app, name="population")
 app.add_typer(fraud.app, name="fraud")
 app.add_typer(report.app, name="report")
+app.add_typer(forecast.app, name="forecast")
 serve.register(app)
 demo.register(app)
 
