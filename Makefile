@@ -44,8 +44,13 @@ test: $(STAMP) $(WEB_STAMP)
 lock:
 	@test -x $(UV) || ($(PYTHON) -m venv $(VENV) && $(BIN)/python -m pip install --quiet "uv==0.13.9")
 	$(UV) pip compile pyproject.toml --extra dev --python-version 3.11 --quiet -o requirements.lock
+	$(UV) pip compile pyproject.toml --extra dev --extra bench --python-version 3.11 --quiet -o requirements-bench.lock
 
+## make bench: every benchmark, each printing one JSON line (installs the baselines first)
 bench: $(STAMP)
+	$(UV) pip sync --quiet --python $(BIN)/python requirements-bench.lock
+	$(UV) pip install --quiet --python $(BIN)/python --no-deps -e . "norfair==2.1.1"
+	@rm -f $(VENV)/.installed-*
 	@for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done
 
 clean:
