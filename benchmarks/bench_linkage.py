@@ -203,7 +203,11 @@ def run_baseline(crimes, offenders, folds, mo, *, all_pairs: bool, params) -> tu
         df = _frame(tr, mo)
         off = _offender_frame(to, tr)
         series = csl.makeSeriesData(crimedata=df, offender_table=off)
-        pairs = csl.makePairs(series, thres=365, m=40, seed=0)
+        # crime groups by connected offenders (method 1) need co-offending; the package crashes
+        # without any (np.concatenate of nothing), and then groups by offender (method 3) are
+        # the same groups
+        co_offending = np.bincount(to.crime_index, minlength=len(tr)).max() > 1
+        pairs = csl.makePairs(series, thres=365, m=40, seed=0, method=1 if co_offending else 3)
         A = compare(pairs[["i1", "i2"]], df, varlist, binary=True)
         A["wt"] = pairs["wt"].to_numpy(dtype=float)
         A["Y"] = (pairs["type"] == "linked").astype(int).to_numpy()
@@ -315,6 +319,8 @@ def main(argv: list[str] | None = None) -> int:
                 }
             except ImportError as exc:
                 line |= {"baseline": f"unavailable: {exc}"}
+            except Exception as exc:  # report, and keep our figures
+                line |= {"baseline": f"failed: {type(exc).__name__}: {exc}"}
         print(json.dumps(line, ensure_ascii=False, default=float), flush=True)
     return 0
 

@@ -101,7 +101,26 @@ EXAMPLES: dict[str, Example] = {
         lambda est: est.fit(EV, now=120.0),
         lambda est: est.predict(*PTS),
     ),
+    "ResidenceModel": (
+        lambda est: est.fit(np.array([0, 0, 1, 2, 10, 12, 14, 20, 25])),
+        lambda est: est.predict_proba(np.array([0, 5, 14, 28])),
+    ),
+    "FraudRiskModel": (
+        lambda est: est.fit(_fraud_frame(), _fraud_frame()["victim"].to_numpy()),
+        lambda est: est.predict_proba(_fraud_frame()),
+    ),
 }
+
+def _fraud_frame() -> Any:
+    import pandas as pd
+
+    rng = np.random.default_rng(3)
+    n = 400
+    age = rng.choice(["18-29", "30-39", "40-59", "60+"], n)
+    job = rng.choice(["student", "worker", "retired"], n)
+    risk = 0.05 + 0.25 * (age == "18-29") + 0.15 * (job == "retired")
+    return pd.DataFrame({"age_band": age, "occupation": job, "victim": rng.random(n) < risk})
+
 
 # Parameters that must be cheap in the contract run (the defaults are tuned for real data).
 FAST = {
@@ -171,7 +190,11 @@ def test_clone_round_trips(cls: type) -> None:
 def test_unfitted_raises_not_fitted_error_naming_the_class(cls: type) -> None:
     est = _make(cls)
     method = next(
-        (getattr(est, m) for m in ("predict", "score_samples", "transform") if hasattr(est, m)),
+        (
+            getattr(est, m)
+            for m in ("predict", "predict_proba", "score_samples", "transform")
+            if hasattr(est, m)
+        ),
         None,
     )
     if method is None:

@@ -74,13 +74,22 @@ def fake_entry_points(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[FakeEntr
 
 
 def test_builtin_models_and_packaged_rules_are_found(fake_entry_points) -> None:  # type: ignore[no-untyped-def]
+    import pkgutil
+
+    import haizhou.models.builtin as builtin_pkg
+
     registry = discover()
-    assert registry.ids() == [
+    ids = registry.ids()
+    assert ids == sorted(ids)
+    # Every module in the builtin package is one model, plus the packaged YAML rules.
+    builtin_modules = [m.name for m in pkgutil.iter_modules(builtin_pkg.__path__) if not m.name.startswith("_")]
+    assert len([i for i in ids if not i.startswith("rules.")]) == len(builtin_modules)
+    assert {
         "incidents.daily_volume",
         "rules.burglary_surge",
         "rules.fights_bureau_wide",
         "rules.fraud_year_over_year",
-    ]
+    } <= set(ids)
     daily = registry.get("incidents.daily_volume")
     assert daily.source == "builtin"
     assert daily.module == "haizhou.models.builtin.incidents_daily_volume"

@@ -62,3 +62,46 @@ def test_pair_scores_equal_full_enumeration():
     got = pair_scores(y[scored], p[scored], n_pairs_total=len(pairs), n_linked_total=int(y.sum()))
     assert got["pairwise_auc"] == pytest.approx(roc_auc_score(y, p))
     assert got["average_precision"] == pytest.approx(average_precision_score(y, p))
+
+
+def _reference_series(n, i, j, p, threshold):
+    """Slow and obvious: dense matrix of all cases, components, average linkage per component."""
+    from scipy.cluster.hierarchy import fcluster, linkage
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    strong = p >= threshold
+    graph = coo_matrix((np.ones(strong.sum()), (i[strong], j[strong])), shape=(n, n))
+    _, comp = connected_components(graph, directed=False)
+    dist = np.ones((n, n))
+    dist[i, j] = dist[j, i] = 1 - p
+    np.fill_diagonal(dist, 0)
+    out = np.arange(n)
+    for c in np.unique(comp):
+        rows = np.flatnonzero(comp == c)
+        if rows.size < 2:
+            continue
+        if rows.size == 2:
+            out[rows] = rows[0]
+            continue
+        sub = dist[np.ix_(rows, rows)][np.triu_indices(rows.size, 1)]
+        cut = fcluster(linkage(sub, "average"), t=1 - threshold + 1e-12, criterion="distance")
+        for q in np.unique(cut):
+            out[rows[cut == q]] = rows[cut == q][0]
+    return out
+
+
+def test_cluster_series_matches_dense_reference():
+    rng = np.random.default_rng(0)
+    for _ in range(60):
+        n = int(rng.integers(2, 40))
+        m = int(rng.integers(0, 3 * n))
+        a, b = rng.integers(0, n, m), rng.integers(0, n, m)
+        keys = np.unique(np.minimum(a, b)[a != b] * n + np.maximum(a, b)[a != b])
+        i, j = keys // n, keys % n
+        p = rng.uniform(0, 1, i.size)
+        got = cluster_series(n, i, j, p, threshold=0.4)
+        ref = _reference_series(n, i, j, p, 0.4)
+        # the same partition (labels may differ)
+        pairs = set(zip(got.tolist(), ref.tolist(), strict=True))
+        assert len(pairs) == len(set(got.tolist())) == len(set(ref.tolist()))

@@ -89,11 +89,19 @@ def _cluster(
     )
     n_comp, comp = connected_components(graph, directed=False)
     sizes = np.bincount(comp, minlength=n_comp)
+    # every pair inside one component, grouped by component once (not one scan per component)
+    li, lj = local[i], local[j]
+    ok = (li >= 0) & (lj >= 0)
+    ok[ok] = comp[li[ok]] == comp[lj[ok]]
+    pair_comp = np.where(ok, comp[np.maximum(li, 0)], -1)
+    order = np.argsort(pair_comp, kind="stable")
+    order = order[pair_comp[order] >= 0]
+    bounds = np.searchsorted(pair_comp[order], np.arange(n_comp + 1))
+    member_order = np.argsort(comp, kind="stable")
+    member_bounds = np.searchsorted(comp[member_order], np.arange(n_comp + 1))
     for c in np.flatnonzero(sizes >= 2):
-        rows = members[comp == c]
-        inside = np.zeros(labels.size, dtype=bool)
-        inside[rows] = True
-        sel = inside[i] & inside[j]
+        rows = np.sort(members[member_order[member_bounds[c] : member_bounds[c + 1]]])
+        sel = order[bounds[c] : bounds[c + 1]]
         ci, cj, cp = i[sel], j[sel], p[sel]
         if rows.size == 2:
             labels[rows] = rows[0]
@@ -105,10 +113,8 @@ def _cluster(
         if rows.size > _MAX_DENSE:
             labels[rows] = rows[0]
             continue
-        pos = np.full(labels.size, -1, dtype=np.int64)
-        pos[rows] = np.arange(rows.size)
         dense = np.ones((rows.size, rows.size))
-        a, b = pos[ci], pos[cj]
+        a, b = np.searchsorted(rows, ci), np.searchsorted(rows, cj)
         dense[a, b] = dense[b, a] = 1.0 - cp
         np.fill_diagonal(dense, 0.0)
         iu = np.triu_indices(rows.size, k=1)
