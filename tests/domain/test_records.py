@@ -7,22 +7,22 @@ from haizhou.domain import Case, Finding, Level
 
 
 def _case(**kw):
-    base = dict(
-        id="A1",
-        source="test",
-        category="burglary",
-        occurred_from=datetime(2024, 3, 1, 2, tzinfo=UTC),
-        occurred_to=datetime(2024, 3, 1, 4, tzinfo=UTC),
-        lon=119.18,
-        lat=34.6,
-    )
+    base = {
+        "id": "A1",
+        "source": "test",
+        "category": "burglary",
+        "occurred_from": datetime(2024, 3, 1, 2, tzinfo=UTC),
+        "occurred_to": datetime(2024, 3, 1, 4, tzinfo=UTC),
+        "lon": 119.18,
+        "lat": 34.6,
+    }
     base.update(kw)
     return Case(**base)
 
 
 def test_case_window_must_not_run_backwards():
     start = datetime(2024, 3, 1, 4, tzinfo=UTC)
-    with pytest.raises(ValueError, match="ends .* before it starts"):
+    with pytest.raises(ValueError, match=r"ends .* before it starts"):
         _case(occurred_from=start, occurred_to=start - timedelta(hours=1))
 
 
