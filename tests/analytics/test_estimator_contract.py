@@ -105,11 +105,21 @@ EXAMPLES: dict[str, Example] = {
         lambda est: est.fit(np.array([0, 0, 1, 2, 10, 12, 14, 20, 25])),
         lambda est: est.predict_proba(np.array([0, 5, 14, 28])),
     ),
+    "LinkageModel": (
+        lambda est: est.fit(*_linkage_data()),
+        lambda est: est.predict_proba(_linkage_data()[0], np.array([0, 1]), np.array([2, 3])),
+    ),
     "FraudRiskModel": (
         lambda est: est.fit(_fraud_frame(), _fraud_frame()["victim"].to_numpy()),
         lambda est: est.predict_proba(_fraud_frame()),
     ),
 }
+
+def _linkage_data() -> Any:
+    from haizhou.analytics.linkage.synthetic import synthetic_crimes
+
+    return synthetic_crimes(n_offenders=40, seed=0)
+
 
 def _fraud_frame() -> Any:
     import pandas as pd

@@ -17,6 +17,7 @@ from haizhou.cli import (
     forecast,
     fraud,
     importing,
+    linkage,
     models,
     population,
     report,
@@ -82,6 +83,7 @@ app.add_typer(population.app, name="population")
 app.add_typer(fraud.app, name="fraud")
 app.add_typer(report.app, name="report")
 app.add_typer(forecast.app, name="forecast")
+app.add_typer(linkage.app, name="linkage")
 serve.register(app)
 demo.register(app)
 
