@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Row, and_, func, or_, select
+from sqlalchemy import ColumnElement, Row, func, select
 from sqlalchemy.orm import Session
 
 from haizhou.domain import Case, CaseStatus, ModusOperandi
@@ -22,7 +22,7 @@ from haizhou.store.repositories._filters import (
     one_or_many,
     scope_filter,
 )
-from haizhou.store.repositories._frames import build_frame, raw_time_column
+from haizhou.store.repositories._frames import build_frame, keyset_pages, raw_time_column
 from haizhou.store.tables import CaseRow
 
 FRAME_COLUMNS = (
@@ -161,28 +161,12 @@ def iter_cases(
     Read ``chunk_size`` rows at a time (keyset pagination on ``(occurred_from, id)``).
     ``Case.id`` is the source's own id; ``Case.incident_id`` the linked incident's source id.
     """
-    if chunk_size < 1:
-        raise ValueError(f"chunk_size must be >= 1; got {chunk_size}")
     conditions = _filters(
         scope=scope, start=start, end=end, category=category, bbox=bbox, status=status
     )
-    last: tuple[datetime, int] | None = None
-    while True:
-        query = select(*_RECORD_COLUMNS).where(*conditions)
-        if last is not None:
-            query = query.where(
-                or_(
-                    CaseRow.occurred_from > last[0],
-                    and_(CaseRow.occurred_from == last[0], CaseRow.id > last[1]),
-                )
-            )
-        order = (CaseRow.occurred_from, CaseRow.id)
-        rows = session.execute(query.order_by(*order).limit(chunk_size)).all()
-        for row in rows:
-            yield to_case(row)
-        if len(rows) < chunk_size:
-            return
-        last = (rows[-1].occurred_from, rows[-1].id)
+    query = select(*_RECORD_COLUMNS).where(*conditions)
+    for row in keyset_pages(session, query, CaseRow.occurred_from, CaseRow.id, chunk_size):
+        yield to_case(row)
 
 
 def case_frame(

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import ColumnElement, Row, and_, func, or_, select
+from sqlalchemy import ColumnElement, Row, func, select
 from sqlalchemy.orm import Session
 
 from haizhou.domain import Incident
@@ -23,7 +23,7 @@ from haizhou.store.repositories._filters import (
     one_or_many,
     scope_filter,
 )
-from haizhou.store.repositories._frames import build_frame, raw_time_column
+from haizhou.store.repositories._frames import build_frame, keyset_pages, raw_time_column
 from haizhou.store.tables import IncidentRow
 
 FRAME_COLUMNS = (
@@ -141,26 +141,10 @@ def iter_incidents(
     memory stays bounded and no server-side cursor is held between chunks. Parameters as in
     :func:`count_incidents`; ``Incident.id`` is the source's own id (``source_id``).
     """
-    if chunk_size < 1:
-        raise ValueError(f"chunk_size must be >= 1; got {chunk_size}")
     conditions = _filters(scope=scope, start=start, end=end, category=category, bbox=bbox)
-    last: tuple[datetime, int] | None = None
-    while True:
-        query = select(*_RECORD_COLUMNS).where(*conditions)
-        if last is not None:
-            query = query.where(
-                or_(
-                    IncidentRow.reported_at > last[0],
-                    and_(IncidentRow.reported_at == last[0], IncidentRow.id > last[1]),
-                )
-            )
-        order = (IncidentRow.reported_at, IncidentRow.id)
-        rows = session.execute(query.order_by(*order).limit(chunk_size)).all()
-        for row in rows:
-            yield to_incident(row)
-        if len(rows) < chunk_size:
-            return
-        last = (rows[-1].reported_at, rows[-1].id)
+    query = select(*_RECORD_COLUMNS).where(*conditions)
+    for row in keyset_pages(session, query, IncidentRow.reported_at, IncidentRow.id, chunk_size):
+        yield to_incident(row)
 
 
 def incident_frame(
