@@ -6,6 +6,8 @@ Nothing connects at import: engines are built by :func:`make_engine` from a URL 
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -29,13 +31,35 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
             cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
+            _enable_wal(cursor)
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
 
         return engine
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+_WAL_SWITCH_SECONDS = 30.0
+
+
+def _enable_wal(cursor: Any) -> None:
+    """Switch the file to WAL, retrying while another process holds the switch.
+
+    Changing the journal mode needs an exclusive lock and SQLite reports ``database is locked``
+    at once, without the busy handler, when two processes open a fresh file together.
+    """
+    deadline = time.monotonic() + _WAL_SWITCH_SECONDS
+    delay = 0.005
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.2)
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
