@@ -65,6 +65,7 @@ def _build_store(data_dir: Path) -> dict[str, Any]:
     from haizhou.store.migrate import upgrade
     from haizhou.store.repositories.findings import add_findings
     from haizhou.store.tables import IncidentRow, JurisdictionRow, UserRow
+    from haizhou.tasks.service import create_manual
 
     city = generate_city(CityConfig(scale=0.05, seed=1, start=date(2024, 1, 1), days=120))
     write_city(city, data_dir / "city")
@@ -126,9 +127,52 @@ def _build_store(data_dir: Path) -> dict[str, Any]:
             evidence={"incidents": 9, "baseline": 3.0},
         )
         add_findings(session=session, findings=[finding], jurisdiction_codes=[code])
+        # One instruction for the officer's station, issued through the tasks service at the
+        # time of the last incident (so it lies in the map's window and is long overdue now).
+        # ... at a recent incident of that station well away from the finding.
+        places = [
+            (x, y)
+            for x, y in session.execute(
+                select(IncidentRow.lon, IncidentRow.lat)
+                .where(IncidentRow.jurisdiction_code == station)
+                .order_by(IncidentRow.reported_at.desc())
+                .limit(500)
+            )
+            if abs(x - lon) + abs(y - lat) > 0.01
+        ]
+        i_lon, i_lat = places[0]
+        # A second one, to be signed from the map's side panel.
+        m_lon, m_lat = next(p for p in places if abs(p[0] - i_lon) + abs(p[1] - i_lat) > 0.01)
+        on_map = create_manual(
+            session=session,
+            title="路面巡查 Street check",
+            level="yellow",
+            now=last,
+            actor="analyst1",
+            actor_role="analyst",
+            jurisdiction_code=station,
+            geometry={"type": "Point", "coordinates": [m_lon, m_lat]},
+        )
+        instruction = create_manual(
+            session=session,
+            title="夜间巡逻核查 Night patrol check",
+            level="orange",
+            now=last,
+            actor="analyst1",
+            actor_role="analyst",
+            jurisdiction_code=station,
+            geometry={"type": "Point", "coordinates": [i_lon, i_lat]},
+            explanation="近两周夜间盗窃增多",
+            suggested_action="夜间巡逻并走访商户",
+        )
         session.commit()
     engine.dispose()
-    return {"finding": (lon, lat)}
+    return {
+        "finding": (lon, lat),
+        "instruction": {"id": instruction.id, "lon": i_lon, "lat": i_lat},
+        "map_instruction": {"id": on_map.id, "lon": m_lon, "lat": m_lat},
+        "station": station,
+    }
 
 
 @pytest.fixture(scope="module")
@@ -315,6 +359,257 @@ def test_a_station_officer_sees_only_their_station(server: dict[str, Any], brows
     assert set(codes) == set(me["scope"])
     assert officer_total >= 0
     context.close()
+
+
+def _login(browser: Any, server: dict[str, Any], username: str, errors: list[str]) -> Any:
+    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
+    page = context.new_page()
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.goto(server["base"])
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.get_by_test_id("login-submit").click()
+    page.wait_for_selector("[data-testid=map][data-ready='1']", timeout=20_000)
+    return page
+
+
+def _map_point(page: Any, lon: float, lat: float, zoom: float = 15) -> list[float]:
+    """Centre the map on (lon, lat) and return that point in page pixels."""
+    return page.evaluate(
+        "([lon, lat, zoom]) => { const m = document.querySelector('[data-testid=map]').haizhouMap;"
+        " m.jumpTo({center: [lon, lat], zoom}); const p = m.project([lon, lat]);"
+        " const r = m.getCanvas().getBoundingClientRect(); return [p.x + r.left, p.y + r.top]; }",
+        [lon, lat, zoom],
+    )
+
+
+def test_officer_signs_and_feeds_back_an_instruction_in_the_inbox_and_on_the_map(
+    server: dict[str, Any], browser: Any
+) -> None:
+    errors: list[str] = []
+    page = _login(browser, server, "officer1", errors)
+    number = server["instruction"]["id"]
+
+    # The inbox: the seeded instruction, waiting to be signed and long overdue.
+    page.get_by_test_id("nav-instructions").click()
+    row = page.get_by_test_id(f"instr-row-{number}")
+    row.wait_for(timeout=10_000)
+    assert "待签收" in row.inner_text() and "超期" in row.inner_text()
+    # Filters: overdue keeps it, "closed" has none, back to all.
+    page.get_by_test_id("instr-filter-overdue").check()
+    page.get_by_test_id("instr-filter-status").select_option("closed")
+    page.get_by_test_id("instr-empty").wait_for()
+    page.get_by_test_id("instr-filter-status").select_option("issued")
+    row.wait_for()
+    page.get_by_test_id("instr-filter-status").select_option("")
+    page.get_by_test_id("instr-filter-overdue").uncheck()
+    row.click()
+    card = page.get_by_test_id("instruction-card")
+    card.wait_for()
+    assert "夜间巡逻并走访商户" in card.inner_text()
+    _shot(page, "09-inbox-issued")
+
+    # Sign: the status and the history change, and the feedback form appears.
+    page.get_by_test_id("instr-sign").click()
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=instruction-status]')?.textContent === '已签收'"
+    )
+    assert page.get_by_test_id("instruction-history").locator("li").count() == 2
+    page.get_by_test_id("instr-verified-true").check()
+    page.get_by_test_id("instr-feedback-text").fill("已走访 5 家商户，加装监控 2 处")
+    page.get_by_test_id("instr-feedback-submit").click()
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=instruction-status]')?.textContent === '已反馈'"
+    )
+    assert "属实" in page.get_by_test_id("instruction-feedback").inner_text()
+    assert page.get_by_test_id("instruction-history").locator("li").count() == 3
+    # The server holds the same state (the UI did not just repaint).
+    stored = page.evaluate(f"() => fetch('/api/instructions/{number}').then(r => r.json())")
+    assert stored["status"] == "fed_back" and stored["feedback"]["verified"] is True
+    assert [h["to_status"] for h in stored["history"]] == ["issued", "signed", "fed_back"]
+    # The inbox row follows.
+    page.wait_for_function(
+        f"() => document.querySelector('[data-testid=instr-row-{number}]')"
+        "?.textContent.includes('已反馈')"
+    )
+    _shot(page, "10-inbox-fed-back")
+
+    # The same instruction on the map (instructions layer), with its card in the side panel.
+    page.get_by_test_id("nav-map").click()
+    page.wait_for_selector("[data-testid=map][data-ready='1']", timeout=20_000)
+    _wait_total(page)
+    assert page.get_by_test_id("layer-instructions").is_checked()
+    point = _map_point(page, server["instruction"]["lon"], server["instruction"]["lat"])
+    page.wait_for_function(
+        "() => { const m = document.querySelector('[data-testid=map]').haizhouMap;"
+        " return m.querySourceFeatures('instructions').length > 0; }",
+        timeout=10_000,
+    )
+    page.wait_for_timeout(800)
+    page.mouse.click(point[0], point[1])
+    panel = page.get_by_test_id("side-panel")
+    panel.wait_for(timeout=10_000)
+    panel.get_by_test_id("instruction-card").wait_for()
+    assert "夜间巡逻核查" in panel.inner_text() and "已反馈" in panel.inner_text()
+    _shot(page, "11-instruction-on-map")
+
+    # The side panel has the inbox's actions: sign the second instruction on the map; the
+    # layer reloads with its new status.
+    page.get_by_test_id("panel-close").click()
+    other = server["map_instruction"]
+    point = _map_point(page, other["lon"], other["lat"])
+    page.wait_for_timeout(1500)
+    page.mouse.click(point[0], point[1])
+    panel.get_by_test_id("instruction-card").wait_for(timeout=10_000)
+    assert "路面巡查" in panel.inner_text()
+    panel.get_by_test_id("instr-sign").click()
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=instruction-status]')?.textContent === '已签收'"
+    )
+    page.wait_for_function(
+        "(id) => document.querySelector('[data-testid=map]').haizhouMap"
+        ".querySourceFeatures('instructions').some("
+        "f => f.properties.id === id && f.properties.status === 'signed')",
+        arg=other["id"],
+        timeout=10_000,
+    )
+    _shot(page, "11b-signed-on-map")
+    page.context.close()
+
+    # The analyst reviews it from the inbox and closes it.
+    page = _login(browser, server, "analyst1", errors)
+    page.get_by_test_id("nav-instructions").click()
+    page.get_by_test_id(f"instr-row-{number}").click()
+    page.get_by_test_id("instr-review-note").fill("处置到位")
+    page.get_by_test_id("instr-accept").click()
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=instruction-status]')?.textContent === '已办结'"
+    )
+    page.get_by_test_id("lang-switch").click()
+    assert page.get_by_test_id("instruction-status").inner_text() == "Closed"
+    assert "History" in page.get_by_test_id("instructions-page").inner_text()
+    _shot(page, "12-inbox-closed-english")
+    page.get_by_test_id("lang-switch").click()
+    page.context.close()
+    assert not [e for e in errors if "401" not in e], errors
+
+
+def test_scenario_view_and_polygon_query(server: dict[str, Any], browser: Any) -> None:
+    from haizhou.sim.catalog import SCHOOL_NAMES
+
+    errors: list[str] = []
+    page = _login(browser, server, "analyst1", errors)
+    _wait_total(page)
+
+    # The large-event view: the map jumps to the sports centre and shows its zones and counts.
+    page.get_by_test_id("scenario-select").select_option("stadium")
+    counts = page.get_by_test_id("scenario-counts")
+    counts.wait_for(timeout=10_000)
+    day = counts.inner_text().split()[-1]
+    expected = page.evaluate(f"() => fetch('/api/scenarios/stadium?day={day}').then(r => r.json())")
+    shown = {
+        key: int(page.get_by_test_id(f"scenario-{key}").inner_text())
+        for key in ("incidents", "instructions", "sensors", "findings")
+    }
+    assert shown == {
+        "incidents": expected["counts"]["incidents_today"],
+        "instructions": expected["counts"]["open_instructions"],
+        "sensors": expected["counts"]["sensors"],
+        "findings": expected["counts"]["findings"],
+    }
+    assert shown["sensors"] > 0  # the simulator puts its airspace sensors round the stadium
+    roles = {f["properties"]["role"] for f in expected["zones"]["features"]}
+    assert roles == {"core", "control"}
+    # The view's layers: sensors on, hexagons off; the map centred on the stadium.
+    assert page.get_by_test_id("layer-sensors").is_checked()
+    assert not page.get_by_test_id("layer-hexagons").is_checked()
+    centre = page.evaluate(
+        "() => document.querySelector('[data-testid=map]').haizhouMap.getCenter().toArray()"
+    )
+    assert centre == [pytest.approx(v, abs=1e-4) for v in expected["centre"]]
+    page.wait_for_timeout(1500)
+    _shot(page, "13-scenario-stadium")
+
+    # School safety: one zone per school.
+    page.get_by_test_id("scenario-select").select_option("schools")
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=scenario-counts]')?.textContent.includes('200')"
+    )
+    schools = page.evaluate("() => fetch('/api/scenarios/schools').then(r => r.json())")
+    assert len(schools["zones"]["features"]) == len(SCHOOL_NAMES)
+    assert {f["properties"]["kind"] for f in schools["zones"]["features"]} == {"school"}
+    page.wait_for_timeout(1200)
+    _shot(page, "14-scenario-schools")
+    page.get_by_test_id("scenario-select").select_option("")
+    page.get_by_test_id("layer-hexagons").check()
+
+    # Draw a polygon round the finding and query inside it.
+    lon, lat = server["finding"]
+    centre_px = _map_point(page, lon, lat, zoom=13)
+    page.wait_for_timeout(800)
+    page.get_by_test_id("draw-start").click()
+    x, y = centre_px
+    for dx, dy in ((-150, -120), (150, -120), (170, 110), (-140, 130)):
+        page.mouse.click(x + dx, y + dy)
+        page.wait_for_timeout(150)
+    page.get_by_test_id("draw-finish").click()
+    panel = page.get_by_test_id("query-panel")
+    panel.wait_for(timeout=15_000)
+    count_text = page.get_by_test_id("query-count").inner_text()
+    shown_count = int("".join(ch for ch in count_text.split(":")[-1] if ch.isdigit()))
+    assert shown_count > 0
+    assert "盗窃高发" in panel.inner_text()  # the finding lies inside
+    page.wait_for_timeout(500)
+    _shot(page, "15-polygon-query")
+    page.context.close()
+    assert not [e for e in errors if "401" not in e], errors
+
+
+def test_models_and_reports_pages(server: dict[str, Any], browser: Any) -> None:
+    errors: list[str] = []
+    page = _login(browser, server, "analyst1", errors)
+
+    # Models: the list from the server, a model card and the run form for an analyst.
+    models = page.evaluate("() => fetch('/api/models').then(r => r.json())")
+    assert models
+    page.get_by_test_id("nav-models").click()
+    page.get_by_test_id("models-table").wait_for(timeout=10_000)
+    assert page.get_by_test_id("models-table").locator("tbody tr").count() == len(models)
+    first = models[0]
+    page.get_by_test_id(f"model-row-{first['id']}").click()
+    detail = page.get_by_test_id("model-detail")
+    detail.wait_for(timeout=10_000)
+    assert first["title_zh"] in detail.inner_text()
+    assert page.get_by_test_id("model-run-form").is_visible()
+    _shot(page, "16-models")
+
+    # Reports: generate the daily report of the last day with data, in English HTML.
+    day = page.evaluate(
+        "() => fetch('/api/map/config').then(r => r.json()).then(c => c.time_extent.end.slice(0, 10))"
+    )
+    page.get_by_test_id("nav-reports").click()
+    page.get_by_test_id("report-form").wait_for()
+    page.get_by_test_id("report-kind").select_option("daily")
+    page.get_by_test_id("report-date").fill(day)
+    page.get_by_test_id("report-lang").select_option("en")
+    page.get_by_test_id("report-format").select_option("html")
+    page.get_by_test_id("report-generate").click()
+    page.get_by_test_id("report-message").wait_for(timeout=120_000)
+    assert "日报" in page.get_by_test_id("report-message").inner_text(), page.get_by_test_id(
+        "report-message"
+    ).inner_text()
+    page.get_by_test_id("reports-table").wait_for(timeout=10_000)
+    reports = page.evaluate("() => fetch('/api/reports').then(r => r.json())")
+    made = [r for r in reports["items"] if r["date"] == day and r["lang"] == "en"]
+    assert made and made[0]["format"] == "html"
+    link = page.get_by_test_id(f"report-download-{made[0]['id']}")
+    href = link.get_attribute("href")
+    status = page.evaluate("(u) => fetch(u).then(r => r.status)", href)
+    assert status == 200
+    _shot(page, "17-reports")
+    page.context.close()
+    assert not [e for e in errors if "401" not in e], errors
 
 
 def test_chromium_is_debians(browser: Any) -> None:
