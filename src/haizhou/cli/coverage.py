@@ -230,7 +230,7 @@ def _from_store(ctx: typer.Context, days: int) -> tuple[pd.DataFrame, pd.DataFra
     from haizhou.store.repositories.sensors import list_sensors
 
     settings = get_settings(ctx)
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.resolved_database_url)
     try:
         with session_scope(make_sessionmaker(engine)) as session:
             rows = list_sensors(session=session, scope=None, status="active")

@@ -325,41 +325,146 @@ def verify(
     console.print(t)
 
 
+def _sessions(ctx: typer.Context) -> Any:
+    from haizhou.store.engine import make_engine, make_sessionmaker
+
+    engine = make_engine(get_settings(ctx).resolved_database_url)
+    return engine, make_sessionmaker(engine)
+
+
+@app.command("import")
+@friendly_errors
+def import_(
+    ctx: typer.Context,
+    sightings: Annotated[
+        Path | None,
+        typer.Option(
+            help="Sightings CSV/Parquet (haizhou sim --out writes sightings.parquet): "
+            "device_or_plate, sensor_id, seen_at."
+        ),
+    ] = None,
+    links: Annotated[
+        Path | None,
+        typer.Option(
+            help="Device registrations CSV/Parquet: device_or_plate, id_number (or the sim's "
+            "truth/floating_residents.csv)."
+        ),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Import sightings and device links into the store, pseudonymised at the boundary (入库)."""
+    from datetime import UTC, datetime
+
+    from haizhou.ingest.sightings import import_device_links, import_sightings
+
+    if sightings is None and links is None:
+        raise HaizhouError("give --sightings and/or --links.")
+    settings = get_settings(ctx)
+    ps = _pseudonymiser(ctx)
+    engine, sessions = _sessions(ctx)
+    out: dict[str, Any] = {}
+    try:
+        with sessions() as session:
+            if sightings is not None:
+                out["sightings"] = import_sightings(
+                    session, sightings, pseudonymiser=ps, zone=settings.timezone
+                ).to_dict()
+            if links is not None:
+                out["links"] = import_device_links(
+                    session, links, pseudonymiser=ps, source=links.name, now=datetime.now(UTC)
+                )
+                session.commit()
+    finally:
+        engine.dispose()
+    print_json(out) if as_json else console.print(out)
+
+
+@app.command("stream")
+@friendly_errors
+def stream(
+    ctx: typer.Context,
+    area: Annotated[str, typer.Option(help="Area topic level, '+' for every area.")] = "+",
+    host: Annotated[str, typer.Option(help="MQTT broker host.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="MQTT broker port.")] = 1883,
+    seconds: Annotated[
+        float | None, typer.Option(help="Stop after this many seconds (default: until Ctrl-C).")
+    ] = None,
+    flush_rows: Annotated[int, typer.Option(help="Write every N buffered sightings.")] = 5000,
+    as_json: JsonOpt = False,
+) -> None:
+    """Consume sightings from MQTT topic haizhou/sightings/<area> into the store (数据流接入)."""
+    from haizhou.ingest.sightings_stream import SightingsConsumer
+
+    settings = get_settings(ctx)
+    engine, sessions = _sessions(ctx)
+    try:
+        consumer = SightingsConsumer(
+            sessions=sessions,
+            pseudonymiser=_pseudonymiser(ctx),
+            host=host,
+            port=port,
+            area=area,
+            zone=settings.timezone,
+            flush_rows=flush_rows,
+        )
+        if not as_json:
+            console.print(f"listening on {consumer.topic} at {host}:{port} (Ctrl-C to stop)")
+        stats = consumer.run_for(seconds).to_dict()
+    finally:
+        engine.dispose()
+    print_json(stats) if as_json else console.print(stats)
+
+
 @app.command("profile")
 @friendly_errors
 def profile(
     ctx: typer.Context,
     pseudo_id: Annotated[str, typer.Argument(help="Pseudonym of the device, plate or person.")],
-    sightings: Annotated[
-        Path, typer.Option(help="Sightings CSV/Parquet with pseudo_id, sensor_id, seen_at.")
-    ],
     actor: Annotated[str, typer.Option(help="Who looks it up (recorded in the audit log).")],
     reason: Annotated[str, typer.Option(help="Why (recorded in the audit log).")],
+    sightings: Annotated[
+        Path | None,
+        typer.Option(
+            help="Sightings CSV/Parquet with pseudo_id, sensor_id, seen_at (default: the store)."
+        ),
+    ] = None,
+    days: Annotated[int, typer.Option(help="Days of stored sightings to read.")] = 30,
     as_json: JsonOpt = False,
 ) -> None:
     """One id's presence profile; every look-up is written to the audit log first (审计)."""
-    from datetime import UTC, datetime
+    from datetime import UTC, datetime, timedelta
 
+    from haizhou.ingest.sightings import sighting_frame
     from haizhou.security import audit
-    from haizhou.store.engine import make_engine, make_sessionmaker, session_scope
 
     settings = get_settings(ctx)
-    engine = make_engine(settings.database_url)
+    engine, sessions = _sessions(ctx)
+    now = datetime.now(UTC)
     try:
-        with session_scope(make_sessionmaker(engine)) as session:
+        with sessions() as session:
             audit.record(
                 session=session,
                 actor=actor,
                 action="population.profile.read",
                 target=pseudo_id,
-                detail={"reason": reason},
-                at=datetime.now(UTC),
+                detail={"reason": reason, "source": str(sightings) if sightings else "store"},
+                at=now,
             )
+            session.commit()
+            if sightings is None:
+                mine = sighting_frame(
+                    session,
+                    start=now - timedelta(days=days),
+                    end=now + timedelta(days=1),
+                    zone=settings.timezone,
+                    pseudo_ids=[pseudo_id],
+                )
     finally:
         engine.dispose()
-    s = read_table(sightings, required=("pseudo_id", "sensor_id", "seen_at"))
-    mine = s[s["pseudo_id"].astype(str) == pseudo_id].copy()
-    mine["seen_at"] = pd.to_datetime(mine["seen_at"])
+    if sightings is not None:
+        s = read_table(sightings, required=("pseudo_id", "sensor_id", "seen_at"))
+        mine = s[s["pseudo_id"].astype(str) == pseudo_id].copy()
+        mine["seen_at"] = pd.to_datetime(mine["seen_at"])
     out = {
         "pseudo_id": pseudo_id,
         "sightings": len(mine),
@@ -376,18 +481,59 @@ def profile(
 @app.command("purge")
 @friendly_errors
 def purge(
-    sightings: Annotated[Path, typer.Option(help="Sightings Parquet file to clean in place.")],
-    now: Annotated[str, typer.Option(help="Time of the clean-up (ISO 8601).")],
-    retention_days: Annotated[float, typer.Option(help="Days raw sightings are kept.")] = 30.0,
+    ctx: typer.Context,
+    sightings: Annotated[
+        Path | None,
+        typer.Option(help="Sightings Parquet file to clean in place (default: the store)."),
+    ] = None,
+    now: Annotated[
+        str | None, typer.Option(help="Time of the clean-up (ISO 8601; default: now).")
+    ] = None,
+    retention_days: Annotated[
+        float | None,
+        typer.Option(help="Days raw sightings are kept (default: settings, 30)."),
+    ] = None,
+    actor: Annotated[str, typer.Option(help="Who purges (audit log).")] = "cli:population.purge",
     as_json: JsonOpt = False,
 ) -> None:
     """Delete raw sightings older than the retention period (原始数据定期删除)."""
+    from datetime import UTC, datetime
+
     from haizhou.analytics.population import expired
 
-    if sightings.suffix.lower() not in (".parquet", ".pq"):
-        raise HaizhouError(f"{sightings}: purge rewrites Parquet files only.")
-    s = read_table(sightings, required=("seen_at",))
-    old = expired(s["seen_at"], now=pd.Timestamp(now), retention_days=retention_days)
-    s[~old].to_parquet(sightings, index=False)
-    out = {"deleted": int(old.sum()), "kept": int((~old).sum()), "retention_days": retention_days}
+    settings = get_settings(ctx)
+    days = float(retention_days or settings.sightings_retention_days)
+    now_ts = pd.Timestamp(now) if now else pd.Timestamp(datetime.now(UTC))
+    if sightings is not None:
+        if sightings.suffix.lower() not in (".parquet", ".pq"):
+            raise HaizhouError(f"{sightings}: purge rewrites Parquet files only.")
+        s = read_table(sightings, required=("seen_at",))
+        old = expired(s["seen_at"], now=now_ts, retention_days=days)
+        s[~old].to_parquet(sightings, index=False)
+        out = {"deleted": int(old.sum()), "kept": int((~old).sum()), "retention_days": days}
+        print_json(out) if as_json else console.print(out)
+        return
+    from haizhou.ingest.sightings import count_sightings, purge_sightings
+    from haizhou.security import audit
+
+    if now_ts.tzinfo is None:
+        now_ts = now_ts.tz_localize(settings.timezone)
+    at = now_ts.to_pydatetime()
+    engine, sessions = _sessions(ctx)
+    try:
+        with sessions() as session:
+            deleted = purge_sightings(session, now=at, retention_days=days)
+            audit.record(
+                session=session,
+                actor=actor,
+                action="population.sightings.purge",
+                target="sightings",
+                detail={"deleted": deleted, "retention_days": days, "now": at.isoformat()},
+                at=datetime.now(UTC),
+            )
+            session.commit()
+            kept = count_sightings(session)
+    finally:
+        engine.dispose()
+    out = {"deleted": deleted, "kept": kept, "retention_days": days}
     print_json(out) if as_json else console.print(out)

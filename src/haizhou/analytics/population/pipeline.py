@@ -57,7 +57,8 @@ def verify_population(
     now : datetime-like
         Local time of the run.
     device_links : pandas.DataFrame, optional
-        ``pseudo_id → person_id`` (:func:`resolve_subjects`).
+        ``pseudo_id → person_id`` (:func:`resolve_subjects`). Registered persons with a linked
+        device are decided even when never seen (a stale registration shows as no nights).
     window_nights : int, default 28
     threshold : float, default 0.9
 
@@ -75,7 +76,14 @@ def verify_population(
     registered = registry.loc[
         registry["registration"].isin(["permanent", "temporary"]), "person_id"
     ]
-    seen_registered = registered[registered.isin(everyone)]
-    subjects = np.concatenate([everyone.to_numpy(object), seen_registered.to_numpy(object)])
+    # registered persons are decided when seen, or when a device of theirs is known: a linked
+    # phone or car never seen near home at night is evidence of a stale registration too
+    linked = (
+        pd.Index(device_links["person_id"].dropna())
+        if device_links is not None and len(device_links)
+        else pd.Index([])
+    )
+    decided = registered[registered.isin(everyone) | registered.isin(linked)]
+    subjects = np.concatenate([everyone.to_numpy(object), decided.to_numpy(object)])
     decisions = determine(comp, subjects, registry, model, threshold=threshold)
     return Verification(decisions=decisions, compounds=comp, ids=ids, model=model)

@@ -29,8 +29,12 @@ def sensor_compounds(
     compound_y_m: Any,
     *,
     radius_m: float = 250.0,
+    min_per_compound: int = 0,
 ) -> pd.DataFrame:
     """Which compounds each sensor stands for (点位-小区关联): all within ``radius_m``.
+
+    With ``min_per_compound`` = k > 0, each compound is also stood for by its k nearest
+    sensors however far (where sensors are sparse, the nearest probes are the compound's).
 
     Parameters
     ----------
@@ -40,6 +44,8 @@ def sensor_compounds(
         Residential compounds (names or ids) and their centre, metres.
     radius_m : float, default 250
         A sensor stands for every compound whose centre lies within this distance.
+    min_per_compound : int, default 0
+        Sensors every compound gets at least (its nearest ones).
 
     Returns
     -------
@@ -67,6 +73,17 @@ def sensor_compounds(
     )
     s_idx = np.repeat(np.arange(sx.size), [len(p) for p in pairs])
     c_idx = np.fromiter((j for p in pairs for j in p), dtype=np.int64, count=s_idx.size)
+    k = min(int(min_per_compound), sx.size)
+    if k > 0 and cx.size:
+        _, near = cKDTree(np.column_stack([sx, sy])).query(np.column_stack([cx, cy]), k=k)
+        near = np.asarray(near).reshape(cx.size, k)
+        both = np.unique(
+            np.column_stack(
+                [np.r_[s_idx, near.ravel()], np.r_[c_idx, np.repeat(np.arange(cx.size), k)]]
+            ),
+            axis=0,
+        )
+        s_idx, c_idx = both[:, 0], both[:, 1]
     d = np.hypot(sx[s_idx] - cx[c_idx], sy[s_idx] - cy[c_idx])
     out = pd.DataFrame({"sensor_id": sid[s_idx], "compound": comp[c_idx], "distance_m": d})
     return out.sort_values(["sensor_id", "distance_m"], kind="stable").reset_index(drop=True)
