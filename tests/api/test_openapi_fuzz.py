@@ -48,6 +48,8 @@ def test_no_operation_answers_with_a_server_error(sqlite_world: Any) -> None:
         operation = result.ok()
         if operation.label.endswith("/auth/logout"):
             continue  # would end the session the other operations use; see test_auth
+        if operation.label == "POST /api/reports":
+            continue  # renders a whole report (seconds) per example; see test_reports_api
         labels.append(operation.label)
         _fuzz(operation, cookies, headers, statuses)
     assert any("hexagons" in label for label in labels) and len(labels) >= 9

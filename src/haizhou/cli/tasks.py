@@ -1,14 +1,15 @@
-"""``haizhou instructions`` (指令) and ``haizhou kpis`` (考核指标).
+"""``haizhou instructions`` (指令), ``haizhou supervision`` (三级盯案) and ``haizhou kpis``.
 
 ``instructions list | show ID | issue --from-finding ID | approve ID | reject ID | sign ID |
-start ID | feedback ID | review ID | escalate | notifications | precision`` and the KPI report.
+start ID | feedback ID | review ID | escalate | sweep | notifications | precision | policy``,
+``supervision add | list | note | close | stats`` and the KPI report.
 The command line acts as a bureau administrator (role ``admin``), recorded in the history as
 ``cli:<os user>``; the web app records the signed-in user and role instead.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -24,9 +25,11 @@ from haizhou.errors import HaizhouError
 from haizhou.settings import Settings
 from haizhou.store import migrate
 from haizhou.store.engine import make_engine, make_sessionmaker, session_scope
-from haizhou.tasks import service
+from haizhou.tasks import service, supervision
 from haizhou.tasks.kpi_service import kpi_report
+from haizhou.tasks.policy import InstructionPolicy, policy_from_mapping
 from haizhou.tasks.service import FeedbackIn, InstructionRecord
+from haizhou.tasks.supervision import MilestoneIn, SupervisedCase, Tier
 
 app = typer.Typer(
     help="Instructions (指令): list, issue from a finding, sign (签收), feed back (反馈), "
@@ -49,6 +52,11 @@ _STATUS_ZH = {
     "closed": "已办结",
     "returned": "退回",
 }
+
+
+def _policy(settings: Settings) -> InstructionPolicy:
+    """The instruction policy of the settings (``instruction_policy``), else the defaults."""
+    return policy_from_mapping(settings.instruction_policy)
 
 
 def _sessions(settings: Settings) -> sessionmaker[Session]:
@@ -269,6 +277,7 @@ def issue_command(
             now=now,
             actor=cli_actor(),
             fallback_code=fallback,
+            policy=_policy(settings),
         )
     payload = {
         "outcome": result.outcome,
@@ -303,6 +312,7 @@ def approve_command(
             now=now,
             actor=cli_actor(),
             actor_role=CLI_ROLE,
+            policy=_policy(get_settings(ctx)),
         ),
     )
 
@@ -415,6 +425,7 @@ def feedback_command(
             now=now,
             actor=cli_actor(),
             actor_role=CLI_ROLE,
+            policy=_policy(get_settings(ctx)),
         ),
     )
 
@@ -446,6 +457,7 @@ def review_command(
             now=now,
             actor=cli_actor(),
             actor_role=CLI_ROLE,
+            policy=_policy(get_settings(ctx)),
         ),
     )
 
@@ -601,3 +613,362 @@ def kpis_command(
     _say(
         f"按时签收率 {rate(payload['on_time_signing'])}, 按时反馈率 {rate(payload['on_time_feedback'])}"
     )
+
+
+@app.command("policy")
+@friendly_errors
+def policy_command(ctx: typer.Context, as_json: JsonOption = False) -> None:
+    """Show the instruction policy in force (指令下发策略): rules and deadlines per level.
+
+    Set it with ``instruction_policy`` in the config file (HAIZHOU_CONFIG) or the
+    HAIZHOU_INSTRUCTION_POLICY variable (JSON); what is left out keeps the defaults.
+    """
+    policy = _policy(get_settings(ctx))
+    payload = {
+        "rules": {
+            kind: {level.value: decision.value for level, decision in table.items()}
+            for kind, table in policy.rules.items()
+        },
+        **{
+            name: {level.value: hours for level, hours in getattr(policy, name).items()}
+            for name in ("sign_within_h", "feedback_within_h", "review_within_h")
+        },
+        "person_evidence_key": policy.person_evidence_key,
+    }
+    if as_json:
+        print_json(payload)
+        return
+    table = Table(title="instruction policy (指令下发策略)")
+    for column in ("level", "default rule", "sign (h)", "feedback (h)", "review (h)"):
+        table.add_column(column)
+    star = payload["rules"].get("*", {})
+    for level in ("red", "orange", "yellow", "blue"):
+        table.add_row(
+            level,
+            star.get(level, "approval"),
+            f"{payload['sign_within_h'][level]:g}",
+            f"{payload['feedback_within_h'][level]:g}",
+            f"{payload['review_within_h'][level]:g}",
+        )
+    Console().print(table)
+    for kind, rules in payload["rules"].items():
+        if kind != "*":
+            _say(f"kind {kind}: " + ", ".join(f"{lv} {d}" for lv, d in rules.items()))
+
+
+# --- case supervision (三级盯案) ---------------------------------------------------------------
+
+supervision_app = typer.Typer(
+    help="Case supervision (三级盯案): put a case under supervision (挂牌盯办), list what is "
+    "late, add progress notes, close, statistics by level and unit.",
+    no_args_is_help=True,
+)
+
+
+def supervised_json(case: SupervisedCase, zone: ZoneInfo, now: datetime) -> dict[str, Any]:
+    """One supervised case as JSON (times in the bureau's zone)."""
+    return {
+        "id": case.id,
+        "title": case.title,
+        "level": case.level.value,
+        "lead": case.lead,
+        "specialist_unit": case.specialist_unit,
+        "station_code": case.station_code,
+        "deadline": _iso(case.deadline, zone),
+        "status": case.status,
+        "late": case.is_late(now),
+        "opened_at": _iso(case.opened_at, zone),
+        "opened_by": case.opened_by,
+        "closed_at": _iso(case.closed_at, zone),
+        "closing_note": case.closing_note,
+        "case_source": case.case_source,
+        "case_source_id": case.case_source_id,
+        "milestones": [
+            {
+                "id": m.id,
+                "title": m.title,
+                "tier": m.tier.value,
+                "due_at": _iso(m.due_at, zone),
+                "done_at": _iso(m.done_at, zone),
+                "late": m.is_late(now),
+            }
+            for m in case.milestones
+        ],
+        "notes": [
+            {"at": _iso(n.at, zone), "author": n.author, "tier": n.tier.value, "text": n.text}
+            for n in case.notes
+        ],
+    }
+
+
+def _parse_milestone(text: str, zone: ZoneInfo) -> MilestoneIn:
+    """``--milestone "2026-03-10=走访群众"`` or ``"2026-03-10=调取监控=specialist"``."""
+    parts = text.split("=")
+    if len(parts) not in {2, 3} or not parts[1].strip():
+        raise HaizhouError(
+            f"--milestone {text!r} must be DUE=TITLE or DUE=TITLE=TIER "
+            "(e.g. 2026-03-10=走访群众=station; tiers: lead, specialist, station)"
+        )
+    due = parse_moment(parts[0].strip(), zone=zone, option="--milestone")
+    tier = parts[2].strip() if len(parts) == 3 else Tier.STATION.value
+    if tier not in {t.value for t in Tier}:
+        raise HaizhouError(f"milestone tier must be lead, specialist or station; got {tier!r}")
+    return MilestoneIn(title=parts[1].strip(), due_at=due, tier=Tier(tier))
+
+
+@supervision_app.command("add")
+@friendly_errors
+def supervision_add(
+    ctx: typer.Context,
+    title: Annotated[str, typer.Option("--title", help="The case (案件名称).")],
+    lead: Annotated[str, typer.Option("--lead", help="Bureau leader in charge (局领导).")],
+    specialist: Annotated[
+        str, typer.Option("--specialist", help="Supporting specialist unit (专业警种).")
+    ],
+    station: Annotated[str, typer.Option("--station", help="Station jurisdiction code (派出所).")],
+    deadline: Annotated[str, typer.Option("--deadline", help="Date or ISO date-time.")],
+    level: Annotated[str, typer.Option("--level", help="red, orange, yellow or blue.")] = "orange",
+    case: Annotated[
+        str | None,
+        typer.Option("--case", help="The recorded case as SOURCE:ID (e.g. jz:A2026001)."),
+    ] = None,
+    milestone: Annotated[
+        list[str] | None,
+        typer.Option("--milestone", help="DUE=TITLE[=TIER], repeatable (节点)."),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Put a case under three-level supervision (挂牌盯办)."""
+    settings = get_settings(ctx)
+    zone = settings.zone
+    now = datetime.now(UTC)
+    source, source_id = None, None
+    if case is not None:
+        source, sep, source_id = case.partition(":")
+        if not sep or not source or not source_id:
+            raise HaizhouError(f"--case {case!r} must be SOURCE:ID, e.g. jz:A2026001")
+    with session_scope(_sessions(settings)) as session:
+        created = supervision.supervise_case(
+            session=session,
+            title=title,
+            level=level,
+            lead=lead,
+            specialist_unit=specialist,
+            station_code=station,
+            deadline=parse_moment(deadline, zone=zone, option="--deadline"),
+            now=now,
+            actor=cli_actor(),
+            actor_role=CLI_ROLE,
+            case_source=source,
+            case_source_id=source_id,
+            milestones=[_parse_milestone(m, zone) for m in milestone or []],
+        )
+    result = supervised_json(created, zone, now)
+    if as_json:
+        print_json(result)
+        return
+    _say(f"Supervised case {created.id} 「{created.title}」 opened; deadline {result['deadline']}.")
+
+
+@supervision_app.command("list")
+@friendly_errors
+def supervision_list(
+    ctx: typer.Context,
+    late: Annotated[
+        bool, typer.Option("--late", help="Only what is late: cases and milestones past due.")
+    ] = False,
+    status: Annotated[
+        str | None, typer.Option("--status", help="open or closed (default both).")
+    ] = None,
+    now_text: Annotated[
+        str | None, typer.Option("--now", help="Judge lateness at this time (default: now).")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """List supervised cases by deadline (盯案列表); --late for what is overdue."""
+    settings = get_settings(ctx)
+    zone = settings.zone
+    now = parse_moment(now_text, zone=zone, option="--now")
+    if status not in {None, "open", "closed"}:
+        raise HaizhouError(f"--status must be open or closed; got {status!r}")
+    with session_scope(_sessions(settings)) as session:
+        if late:
+            report = supervision.overdue(session=session, now=now)
+            late_ids = {c.id for c in report.cases} | {
+                m.supervised_case_id for m in report.milestones
+            }
+            cases = [
+                c
+                for c in supervision.list_supervised(session=session, scope=None, status="open")
+                if c.id in late_ids
+            ]
+        else:
+            cases = supervision.list_supervised(session=session, scope=None, status=status)
+    rows = [supervised_json(c, zone, now) for c in cases]
+    if as_json:
+        print_json(rows)
+        return
+    table = Table(title=f"{len(rows)} supervised case(s) (盯办案件)")
+    for column in ("id", "level", "title", "station", "deadline", "status", "late milestones"):
+        table.add_column(column)
+    for r in rows:
+        late_ms = sum(m["late"] and m["done_at"] is None for m in r["milestones"])
+        table.add_row(
+            str(r["id"]),
+            r["level"],
+            r["title"],
+            r["station_code"],
+            (r["deadline"] or "")[:16] + (" 超期" if r["late"] and r["status"] == "open" else ""),
+            r["status"],
+            str(late_ms),
+        )
+    Console().print(table)
+
+
+@supervision_app.command("note")
+@friendly_errors
+def supervision_note(
+    ctx: typer.Context,
+    case_id: Annotated[int, typer.Argument(help="Supervised case id.")],
+    text: Annotated[str, typer.Option("--text", help="What was done (进展).")],
+    tier: Annotated[
+        str, typer.Option("--tier", help="lead, specialist or station.")
+    ] = Tier.STATION.value,
+    as_json: JsonOption = False,
+) -> None:
+    """Add a progress note (进展记录) for one of the three tiers."""
+    settings = get_settings(ctx)
+    if tier not in {t.value for t in Tier}:
+        raise HaizhouError(f"--tier must be lead, specialist or station; got {tier!r}")
+    now = datetime.now(UTC)
+    with session_scope(_sessions(settings)) as session:
+        note = supervision.add_note(
+            session=session,
+            supervised_case_id=case_id,
+            author=cli_actor(),
+            tier=tier,
+            text=text,
+            now=now,
+        )
+    result = {
+        "id": note.id,
+        "case_id": case_id,
+        "at": _iso(note.at, settings.zone),
+        "author": note.author,
+        "tier": note.tier.value,
+        "text": note.text,
+    }
+    if as_json:
+        print_json(result)
+        return
+    _say(f"Note {note.id} added to supervised case {case_id} ({note.tier.title_zh}).")
+
+
+@supervision_app.command("close")
+@friendly_errors
+def supervision_close(
+    ctx: typer.Context,
+    case_id: Annotated[int, typer.Argument(help="Supervised case id.")],
+    note: Annotated[str, typer.Option("--note", help="Closing note, e.g. 已破案.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Close the supervision (销号)."""
+    settings = get_settings(ctx)
+    now = datetime.now(UTC)
+    with session_scope(_sessions(settings)) as session:
+        case = supervision.close_supervision(
+            session=session,
+            supervised_case_id=case_id,
+            now=now,
+            actor=cli_actor(),
+            actor_role=CLI_ROLE,
+            note=note,
+        )
+    if as_json:
+        print_json(supervised_json(case, settings.zone, now))
+        return
+    _say(f"Supervised case {case_id} closed.")
+
+
+@supervision_app.command("stats")
+@friendly_errors
+def supervision_stats_command(
+    ctx: typer.Context,
+    now_text: Annotated[
+        str | None, typer.Option("--now", help="Judge lateness at this time (default: now).")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Statistics by level and by the unit of each tier (按级别、按单位统计)."""
+    settings = get_settings(ctx)
+    now = parse_moment(now_text, zone=settings.zone, option="--now")
+    with session_scope(_sessions(settings)) as session:
+        stats = supervision.supervision_stats(session=session, now=now)
+    payload = {
+        "by_level": stats.by_level.to_dict(orient="records"),
+        "by_unit": stats.by_unit.to_dict(orient="records"),
+    }
+    if as_json:
+        print_json(payload)
+        return
+    for title, frame in (
+        ("by level (按级别)", stats.by_level),
+        ("by unit (按单位)", stats.by_unit),
+    ):
+        table = Table(title=title)
+        for column in frame.columns:
+            table.add_column(str(column))
+        for row in frame.itertuples(index=False):
+            table.add_row(*(str(v) for v in row))
+        Console().print(table)
+
+
+@app.command("sweep")
+@friendly_errors
+def sweep_command(
+    ctx: typer.Context,
+    days: Annotated[
+        int, typer.Option("--days", min=1, max=3650, help="Findings of the last N days.")
+    ] = 7,
+    fallback: Annotated[
+        str | None,
+        typer.Option("--fallback-unit", help="Lead unit for findings outside every area."),
+    ] = None,
+    now_text: Annotated[
+        str | None, typer.Option("--now", help="The time of the sweep (default: now).")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Issue new findings by policy (自动下发) and escalate what is late (督办).
+
+    Run it after the models, e.g. every few minutes from a timer next to
+    ``haizhou models schedule --loop``; running it again changes nothing.
+    """
+    settings = get_settings(ctx)
+    now = parse_moment(now_text, zone=settings.zone, option="--now")
+    with session_scope(_sessions(settings)) as session:
+        swept = service.issue_findings(
+            session=session,
+            now=now,
+            since=now - timedelta(days=days),
+            actor=cli_actor(),
+            policy=_policy(settings),
+            fallback_code=fallback,
+        )
+        notes = service.escalate_overdue(session=session, now=now)
+    payload = {
+        "findings": swept.counts,
+        "unrouted_findings": list(swept.unrouted),
+        "escalated": [n.instruction_id for n in notes],
+    }
+    if as_json:
+        print_json(payload)
+        return
+    counts = ", ".join(f"{k} {v}" for k, v in swept.counts.items())
+    _say(f"Findings of the last {days} day(s): {counts}.")
+    if swept.unrouted:
+        _say(
+            f"[yellow]Not routed[/] (outside every unit; give --fallback-unit): "
+            f"{', '.join(map(str, swept.unrouted))}"
+        )
+    _say(f"Escalated (督办): {len(notes)} instruction(s).")

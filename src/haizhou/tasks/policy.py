@@ -28,16 +28,18 @@ Load a bureau's own policy from a mapping (TOML/YAML read by the caller)::
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from haizhou.domain import Finding, Level
+from haizhou.errors import HaizhouError
 
-__all__ = ["Deadlines", "Decision", "InstructionPolicy"]
+__all__ = ["Deadlines", "Decision", "InstructionPolicy", "policy_from_mapping"]
 
 
 class Decision(StrEnum):
@@ -166,3 +168,48 @@ class InstructionPolicy(BaseModel):
     def review_due(self, *, level: Level | str, fed_back_at: datetime) -> datetime:
         """When the analyst's review of a feedback is due."""
         return fed_back_at + timedelta(hours=self.review_within_h[Level(level)])
+
+
+def policy_from_mapping(values: Mapping[str, Any] | None) -> InstructionPolicy:
+    """The policy configured in ``values`` (the ``instruction_policy`` setting), else defaults.
+
+    Merged over the defaults: a level left out of a table keeps its default hours, and the
+    ``"*"`` rules keep the default decision of every level not named.
+
+    Raises
+    ------
+    HaizhouError
+        Naming each invalid entry (``instruction_policy.<field>: <problem>``).
+
+    Examples
+    --------
+    >>> policy_from_mapping({}).decide(kind="hotspot", level="yellow").value
+    'approval'
+    >>> custom = policy_from_mapping({"rules": {"*": {"yellow": "auto"}}})
+    >>> custom.decide(kind="hotspot", level="yellow").value, custom.decide(
+    ...     kind="hotspot", level="red").value
+    ('auto', 'auto')
+    """
+    merged: dict[str, Any] = dict(values or {})
+    defaults = InstructionPolicy()
+    try:
+        for name in ("sign_within_h", "feedback_within_h", "review_within_h"):
+            if isinstance(merged.get(name), Mapping):
+                base = {lv.value: h for lv, h in getattr(defaults, name).items()}
+                merged[name] = {**base, **merged[name]}
+        if isinstance(merged.get("rules"), Mapping):
+            star = {lv.value: d.value for lv, d in defaults.rules["*"].items()}
+            rules = dict(merged["rules"])
+            if isinstance(rules.get("*", {}), Mapping):
+                rules["*"] = {**star, **rules.get("*", {})}
+            merged["rules"] = rules
+        return InstructionPolicy.model_validate(merged)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"instruction_policy.{'.'.join(str(p) for p in err['loc'])}: {err['msg']}"
+            for err in exc.errors()
+        )
+        raise HaizhouError(
+            f"invalid instruction policy in the settings: {problems} "
+            "(see docs/instructions.md for the fields)"
+        ) from None

@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,6 +70,7 @@ class Router:
     index: PolygonIndex
     min_share: float = 0.01
     _tree: shapely.STRtree | None = None
+    parents: Mapping[str, str | None] | None = None
 
     @classmethod
     def from_jurisdictions(
@@ -78,6 +79,7 @@ class Router:
         *,
         min_share: float = 0.01,
         grid_cells: int = 4096,
+        nested: bool = False,
     ) -> Router:
         """Build from jurisdictions with geometry (those without are skipped).
 
@@ -92,6 +94,12 @@ class Router:
             Acceleration grid of the point index (see :class:`PolygonIndex`). Routing looks up
             a few geometries at a time, so a small grid that builds fast is the default;
             answers never depend on it.
+        nested
+            The units form a tree (``parent_code``) whose parents' areas hold their
+            children's, e.g. a bureau over its stations. Then the most specific unit wins: a
+            point goes to the deepest unit holding it, and an area is shared by what each unit
+            holds *outside its sub-units*, so a bureau leads only for the part no station holds,
+            and a lead's superiors never assist it.
 
         Raises
         ------
@@ -106,8 +114,18 @@ class Router:
                 "no jurisdiction has a boundary polygon, so instructions cannot be routed; "
                 "import the jurisdictions (haizhou import jurisdictions FILE) first"
             )
+        parents = None
+        if nested:
+            parents = {j.code: j.parent_code for j in jurisdictions}
+            depth = {code: len(_ancestors(code, parents)) for code, _ in items}
+            items = sorted(items, key=lambda item: -depth[item[0]])  # stable: ties keep order
         index = PolygonIndex.from_geojson(items, grid_cells=grid_cells)
-        return cls(index=index, min_share=min_share, _tree=shapely.STRtree(index.geometries))
+        return cls(
+            index=index,
+            min_share=min_share,
+            _tree=shapely.STRtree(index.geometries),
+            parents=parents,
+        )
 
     def route(self, geometry: dict[str, Any]) -> Routing:
         """The lead and assisting jurisdictions for a GeoJSON geometry (lon/lat, WGS-84).
@@ -145,11 +163,34 @@ class Router:
     def _from_measures(self, measures: dict[str, float], *, total: float) -> Routing:
         if not measures:
             return Routing(lead=None, assisting=(), shares={})
+        if self.parents is not None:
+            measures = self._own_measures(measures)
         order = {code: i for i, code in enumerate(self.index.codes)}
         ranked = sorted(measures, key=lambda c: (-measures[c], order[c]))
         shares = {code: min(1.0, measures[code] / total) for code in ranked}
-        assisting = tuple(c for c in ranked[1:] if shares[c] >= self.min_share)
+        above = _ancestors(ranked[0], self.parents) if self.parents is not None else set()
+        assisting = tuple(c for c in ranked[1:] if shares[c] >= self.min_share and c not in above)
         return Routing(lead=ranked[0], assisting=assisting, shares=shares)
+
+    def _own_measures(self, measures: dict[str, float]) -> dict[str, float]:
+        """Each unit's measure outside its sub-units (children measured here too)."""
+        assert self.parents is not None
+        own = dict(measures)
+        for code, value in measures.items():
+            parent = self.parents.get(code)
+            if parent in own:
+                own[parent] -= value
+        kept = {code: value for code, value in own.items() if value > 1e-12}
+        return kept or measures
+
+
+def _ancestors(code: str, parents: Mapping[str, str | None] | None) -> set[str]:
+    found: set[str] = set()
+    parent = (parents or {}).get(code)
+    while parent is not None and parent not in found:
+        found.add(parent)
+        parent = (parents or {}).get(parent)
+    return found
 
 
 def _area(geom: shapely.Geometry, scale: float) -> float:

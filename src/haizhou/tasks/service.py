@@ -40,6 +40,7 @@ __all__ = [
     "IssueResult",
     "ModelPrecision",
     "NotificationRecord",
+    "SweepResult",
     "approve",
     "assign",
     "create_manual",
@@ -47,6 +48,7 @@ __all__ = [
     "feed_back",
     "get_instruction",
     "instruction_history",
+    "issue_findings",
     "issue_from_finding",
     "list_instructions",
     "list_notifications",
@@ -144,6 +146,7 @@ class InstructionRecord:
     refound_count: int
     escalation_level: int
     escalated_steps: tuple[str, ...]
+    updated_at: datetime | None = None
 
     def overdue_step(self, now: datetime) -> Step | None:
         """The step that is late at ``now`` (see :func:`haizhou.tasks.lifecycle.overdue_step`)."""
@@ -274,6 +277,7 @@ def _record(row: InstructionRow) -> InstructionRecord:
         refound_count=row.refound_count,
         escalation_level=row.escalation_level,
         escalated_steps=tuple(row.escalated_steps or ()),
+        updated_at=row.updated_at,
     )
 
 
@@ -443,10 +447,13 @@ def _set_issued(row: InstructionRow, policy: InstructionPolicy, now: datetime) -
 
 
 def _router_from_store(session: Session) -> Router | None:
+    """A router over the stored unit tree: the most specific unit holding a place leads (a
+    station, not the bureau whose area also holds it; see ``Router.from_jurisdictions``).
+    """
     jurisdictions = list_jurisdictions(session=session, scope=None)
     if not any(j.geometry for j in jurisdictions):
         return None
-    return Router.from_jurisdictions(jurisdictions)
+    return Router.from_jurisdictions(jurisdictions, nested=True)
 
 
 def issue_from_finding(
@@ -593,6 +600,100 @@ def issue_from_finding(
     return IssueResult(
         outcome="issued" if decision is Decision.AUTO else "pending", instruction=_record(row)
     )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SweepResult:
+    """What :func:`issue_findings` did: how many findings had each outcome, and the
+    findings it could not route (outside every unit, no bureau to fall back to)."""
+
+    counts: dict[str, int]
+    unrouted: tuple[int, ...] = ()
+
+
+def _processed_findings(session: Session, candidates: list[int]) -> set[int]:
+    """Findings already turned into, or folded into, an instruction (kept in the history)."""
+    if not candidates:
+        return set()
+    done = set(
+        session.execute(
+            select(InstructionRow.finding_id).where(InstructionRow.finding_id.in_(candidates))
+        ).scalars()
+    )
+    wanted = set(candidates)
+    details = session.execute(
+        select(InstructionEventRow.detail).where(
+            InstructionEventRow.action.in_(["issue", "propose", "refound"])
+        )
+    ).scalars()
+    for detail in details:
+        finding_id = (detail or {}).get("finding_id")
+        if finding_id in wanted:
+            done.add(finding_id)
+    return done
+
+
+def issue_findings(
+    *,
+    session: Session,
+    now: datetime,
+    since: datetime | None = None,
+    finding_ids: Collection[int] | None = None,
+    actor: str = "system:policy",
+    policy: InstructionPolicy | None = None,
+    fallback_code: str | None = None,
+) -> SweepResult:
+    """Turn new findings into instructions by policy (自动下发), oldest first.
+
+    Every finding not yet turned into (or folded into) an instruction — those created at or
+    after ``since``, or exactly ``finding_ids`` — goes through :func:`issue_from_finding`:
+    issued, pending approval, folded into the open instruction for the same place
+    (``updated``), or ignored. Run after the models (the scheduler, ``haizhou instructions
+    sweep``, or ``POST /api/models/{id}/run``); running it twice changes nothing.
+
+    Parameters
+    ----------
+    fallback_code
+        Lead unit for findings outside every jurisdiction; default the root of the unit tree
+        when there is exactly one (the bureau). Findings still unrouted are listed, not raised.
+    """
+    _check_now(now)
+    policy = policy or InstructionPolicy()
+    query = select(FindingRow.id).order_by(FindingRow.created_at, FindingRow.id)
+    if finding_ids is not None:
+        query = query.where(FindingRow.id.in_(sorted(set(finding_ids))))
+    elif since is not None:
+        query = query.where(FindingRow.created_at >= since)
+    candidates = list(session.execute(query).scalars())
+    done = _processed_findings(session, candidates)
+    if fallback_code is None:
+        roots = list(
+            session.execute(
+                select(JurisdictionRow.code).where(JurisdictionRow.parent_code.is_(None))
+            ).scalars()
+        )
+        fallback_code = roots[0] if len(roots) == 1 else None
+    router = _router_from_store(session)
+    counts = {"issued": 0, "pending": 0, "updated": 0, "unchanged": 0, "ignored": 0}
+    unrouted: list[int] = []
+    for finding_id in candidates:
+        if finding_id in done:
+            continue
+        try:  # refusals (no owning unit) come before anything is written
+            result = issue_from_finding(
+                session=session,
+                finding_id=finding_id,
+                now=now,
+                actor=actor,
+                policy=policy,
+                router=router,
+                fallback_code=fallback_code,
+            )
+        except HaizhouError:
+            unrouted.append(finding_id)
+            continue
+        counts[result.outcome] += 1
+    return SweepResult(counts=counts, unrouted=tuple(unrouted))
 
 
 def _refound(
