@@ -91,3 +91,20 @@ def test_run_server_is_what_demo_calls(
     assert (captured["kwargs"]["host"], captured["kwargs"]["port"]) == ("0.0.0.0", 9000)
     assert captured["kwargs"]["reload"] is False
     assert captured["environ"]["HAIZHOU_HOST"] == "0.0.0.0"
+
+
+def test_serve_passes_workers_and_refuses_them_with_reload(
+    sqlite_url: str, tmp_path: Path, captured: dict[str, Any]
+) -> None:
+    base = ["--data-dir", str(tmp_path), "--database-url", sqlite_url, "serve"]
+    with mock.patch.dict(os.environ, clear=False):
+        result = CliRunner().invoke(app, [*base, "--workers", "3", "--no-access-log"])
+        assert result.exit_code == 0, result.output
+        assert "with 3 worker processes" in result.output
+        assert (captured["kwargs"]["workers"], captured["kwargs"]["access_log"]) == (3, False)
+        assert captured["kwargs"]["timeout_worker_healthcheck"] == serve.WORKER_HEALTHCHECK_S
+        captured.clear()
+        refused = CliRunner().invoke(app, [*base, "--workers", "2", "--reload"])
+    assert refused.exit_code != 0
+    assert "--reload works with one worker only" in refused.output
+    assert captured == {}

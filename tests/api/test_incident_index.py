@@ -141,3 +141,118 @@ def test_far_windows_do_not_overflow(sqlite_world: Any) -> None:
     ):
         body = client.get("/api/map/hexagons", params={"start": start, "end": end}).json()
         assert body["total"] == 60
+
+
+def test_snapshot_nowait_loads_large_stores_in_the_background(sqlite_world: Any) -> None:
+    engine = make_engine(sqlite_world.url)
+    index = IncidentIndex(engine, background_rows=10)  # the 60 incidents count as "large"
+    with make_sessionmaker(engine)() as session:
+        assert index.snapshot_nowait(session) is None  # started loading; answer from SQL
+        with index._lock:  # the background load holds the lock until it is done
+            pass
+        columns = index.snapshot_nowait(session)
+        assert columns is not None and columns.size == 60
+        small = IncidentIndex(engine, background_rows=1000)
+        loaded = small.snapshot_nowait(session)
+        assert loaded is not None and loaded.size == 60  # small loads happen at once
+        assert IncidentIndex(engine, max_rows=-1).snapshot_nowait(session) is None
+    engine.dispose()
+
+
+def test_sql_only_mode_answers_the_same_and_says_so(
+    sqlite_world: Any, bureau: Any, monkeypatch: Any
+) -> None:
+    params = {"bbox": bureau.BBOX_ALL, **bureau.WINDOW, "resolution": 8}
+    heat = {"bbox": bureau.BBOX_ALL, **bureau.WINDOW, "width": 40, "height": 30}
+    client = sqlite_world.login("officer_a")
+    fast = client.get("/api/map/hexagons", params=params)
+    fast_heat = client.get("/api/map/heat", params=heat)
+    assert fast.headers["x-haizhou-map-source"] == "index"
+    monkeypatch.setenv("HAIZHOU_MAP_AGGREGATES", "sql")
+    sqlite_world.app.state.__dict__.pop("incident_index")  # made again on the next request
+    slow = client.get("/api/map/hexagons", params=params)
+    slow_heat = client.get("/api/map/heat", params=heat)
+    assert slow.headers["x-haizhou-map-source"] == "sql"
+    assert slow_heat.headers["x-haizhou-map-source"] == "sql"
+    assert slow.json() == fast.json() and fast.json()["total"] == 36
+    assert slow_heat.json() == fast_heat.json()
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    user=st.sampled_from(["analyst1", "officer_a", "officer_b"]),
+    start_h=st.integers(0, 100),
+    length_h=st.integers(1, 120),
+    lon0=st.floats(119.15, 119.35),
+    lat0=st.floats(34.55, 34.72),
+    size=st.floats(0.002, 0.3),
+    width=st.integers(4, 80),
+    height=st.integers(4, 80),
+)
+def test_heat_counts_match_a_point_by_point_count(
+    sqlite_world: Any, bureau: Any, user: str, **q: Any
+) -> None:
+    box = (q["lon0"], q["lat0"], q["lon0"] + q["size"], q["lat0"] + q["size"])
+    start = T0 + timedelta(hours=q["start_h"])
+    end = start + timedelta(hours=q["length_h"])
+    client = sqlite_world.__dict__.setdefault(f"_client_{user}", sqlite_world.login(user))
+    body = client.get(
+        "/api/map/heat",
+        params={
+            "bbox": ",".join(repr(v) for v in box),
+            "start": start.isoformat(),
+            "end": end.isoformat(),
+            "width": q["width"],
+            "height": q["height"],
+            "bandwidth_cells": 0,
+        },
+    ).json()
+    scope = {
+        "analyst1": None,
+        "officer_a": {bureau.STATION_A, bureau.STATION_A1},
+        "officer_b": {bureau.STATION_B},
+    }[user]
+    engine = make_engine(sqlite_world.url)
+    with make_sessionmaker(engine)() as session:
+        rows = session.query(
+            IncidentRow.lon, IncidentRow.lat, IncidentRow.reported_at, IncidentRow.jurisdiction_code
+        ).all()
+    engine.dispose()
+    dx, dy = (box[2] - box[0]) / q["width"], (box[3] - box[1]) / q["height"]
+    want: dict[tuple[int, int], int] = {}
+    for lon, lat, at, code in rows:
+        inside = box[0] <= lon <= box[2] and box[1] <= lat <= box[3]
+        if inside and start <= at < end and (scope is None or code in scope):
+            cell = (
+                min(int((lon - box[0]) / dx), q["width"] - 1),
+                min(int((lat - box[1]) / dy), q["height"] - 1),
+            )
+            want[cell] = want.get(cell, 0) + 1
+    got = {(int(c), int(r)): int(n) for c, r, n, _ in body["cells"] if n}
+    assert got == want
+    assert body["total"] == sum(want.values())
+
+
+def test_loading_in_small_chunks_gives_the_same_columns(
+    sqlite_world: Any, monkeypatch: Any
+) -> None:
+    import haizhou.api.incident_index as module
+
+    engine = make_engine(sqlite_world.url)
+    with make_sessionmaker(engine)() as session:
+        whole = IncidentIndex(engine).snapshot(session)
+        monkeypatch.setattr(module, "LOAD_CHUNK", 7)  # 60 incidents: 9 chunks, the last short
+        chunked = IncidentIndex(engine).snapshot(session)
+    engine.dispose()
+    assert whole is not None and chunked is not None and chunked.size == whole.size == 60
+    assert chunked.last_id == whole.last_id
+    for name in ("time_ns", "lon", "lat"):
+        assert np.array_equal(getattr(chunked, name), getattr(whole, name))
+    as_names = lambda c: [c.codes[i] if i >= 0 else None for i in c.jurisdiction]  # noqa: E731
+    assert as_names(chunked) == as_names(whole)
+    assert [chunked.categories[i] for i in chunked.category] == [
+        whole.categories[i] for i in whole.category
+    ]
+    for r in (7, 8, 9):
+        assert np.array_equal(chunked.cells[r], whole.cells[r])
+        assert np.array_equal(chunked.cell_values[r][chunked.cell_codes[r]], chunked.cells[r])

@@ -1,37 +1,53 @@
 """Map layers (地图图层): ``/api/map/...``, aggregated on the server and limited to the scope.
 
-The browser never receives raw incidents: hexagons and heat are counted in SQL for the
-viewport (``bbox``), the time window and the user's jurisdiction scope, so a station officer's
-map holds only their station's incidents, and the levels are ranked among those cells only.
+The browser never receives raw incidents: hexagons and heat are counted for the viewport
+(``bbox``), the time window and the user's jurisdiction scope, so a station officer's map holds
+only their station's incidents, and the levels are ranked among those cells only.
+
+Counting uses the in-memory column index (:mod:`haizhou.api.incident_index`) and falls back to
+SQL ``GROUP BY`` while the index loads or when the store is too large for it; both give the same
+counts. ``HAIZHOU_MAP_AGGREGATES=sql`` forces the SQL path (the benchmark's baseline). Responses
+are serialised with orjson and cell outlines are cached, so a request costs a few milliseconds
+of CPU, most of it HTTP and log-in (see benchmarks/bench_map.py).
 """
 
 from __future__ import annotations
 
 import json
+import os
 from datetime import datetime, timedelta
 from pathlib import Path as FilePath
 from typing import Annotated, Any, Literal
 
 import numpy as np
+import orjson
+import pandas as pd
+import shapely
+import shapely.geometry
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from fastapi.responses import Response
-from sqlalchemy import ColumnElement, Integer, cast, func, select
+from shapely.errors import ShapelyError
+from shapely.geometry.base import BaseGeometry
+from sqlalchemy import ColumnElement, Integer, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from haizhou.api.deps import (
+    CurrentUser,
     ScopeDep,
     SessionDep,
     SettingsDep,
     require,
 )
 from haizhou.api.incident_index import IncidentIndex
-from haizhou.api.policy import Permission
+from haizhou.api.policy import Permission, allowed
 from haizhou.api.schemas.map import (
     FeatureCollection,
     HeatGridPublic,
     HexagonCollection,
     IncidentSummary,
     MapConfig,
+    PolygonQuery,
+    PolygonQueryResult,
     TimeExtent,
 )
 from haizhou.domain import Level
@@ -39,9 +55,10 @@ from haizhou.geo.h3cells import cell_boundaries_geojson, cells_to_str, parent_ce
 from haizhou.security.roles import Scope
 from haizhou.store.repositories._filters import check_bbox, check_window, scope_filter
 from haizhou.store.repositories.findings import list_findings
+from haizhou.store.repositories.incidents import incident_frame
 from haizhou.store.repositories.jurisdictions import list_jurisdictions
 from haizhou.store.repositories.sensors import list_sensors
-from haizhou.store.tables import IncidentRow, JurisdictionRow
+from haizhou.store.tables import IncidentRow, InstructionRow, JurisdictionRow
 
 router = APIRouter(prefix="/map", tags=["map"])
 
@@ -76,10 +93,37 @@ CategoryQuery = Annotated[
 ]
 
 
-def _json(document: dict[str, Any]) -> Response:
+AGGREGATES_ENV = "HAIZHOU_MAP_AGGREGATES"
+"""``index`` (default): count with the in-memory index; ``sql``: always count in SQL."""
+GEOMETRY_CACHE_SIZE = 200_000
+_GEOMETRIES: dict[int, dict[str, Any]] = {}
+
+
+SOURCE_HEADER = "X-Haizhou-Map-Source"
+"""Response header of the aggregates: ``index`` or ``sql``, which counted them."""
+
+
+def _json(document: dict[str, Any], *, source: str | None = None) -> Response:
     """A compact JSON response (no per-feature validation: these are large documents)."""
-    body = json.dumps(document, ensure_ascii=False, separators=(",", ":"), default=str)
-    return Response(body, media_type="application/json")
+    body = orjson.dumps(document, default=str, option=orjson.OPT_SERIALIZE_NUMPY)
+    headers = {SOURCE_HEADER: source} if source else None
+    return Response(body, media_type="application/json", headers=headers)
+
+
+def cell_geometries(cells: np.ndarray) -> list[dict[str, Any]]:
+    """GeoJSON outline of each H3 cell, from a process-wide cache (outlines never change)."""
+    keys: list[int] = np.asarray(cells, dtype=np.int64).tolist()
+    found = {key: _GEOMETRIES.get(key) for key in keys}
+    missing = [key for key, geometry in found.items() if geometry is None]
+    if missing:
+        made = dict(
+            zip(missing, cell_boundaries_geojson(np.asarray(missing, np.int64)), strict=True)
+        )
+        found.update(made)
+        if len(_GEOMETRIES) + len(made) > GEOMETRY_CACHE_SIZE:
+            _GEOMETRIES.clear()
+        _GEOMETRIES.update(made)
+    return [found[key] for key in keys]  # type: ignore[misc]
 
 
 def _bad(message: str) -> HTTPException:
@@ -216,7 +260,7 @@ def read_hexagons(
     """
     box = parse_bbox(bbox)
     start, end = resolve_window(start, end, request)
-    columns = incident_index(request).snapshot(session)
+    columns = incident_index(request).snapshot_nowait(session)
     if columns is not None:
         window, mask = columns.select(
             start=start, end=end, bbox=box, scope_codes=scope.codes, categories=category
@@ -232,17 +276,19 @@ def read_hexagons(
             resolution=resolution,
             category=category,
         )
-    names = cells_to_str(cells)
-    boundaries = cell_boundaries_geojson(cells)
+    names = cells_to_str(cells).tolist()
+    boundaries = cell_geometries(cells)
     levels = map_levels(counts)
     features = [
         {
             "type": "Feature",
             "id": name,
             "geometry": geometry,
-            "properties": {"h3": name, "count": int(count), "level": level},
+            "properties": {"h3": name, "count": count, "level": level},
         }
-        for name, geometry, count, level in zip(names, boundaries, counts, levels, strict=True)
+        for name, geometry, count, level in zip(
+            names, boundaries, counts.tolist(), levels, strict=True
+        )
     ]
     return _json(
         {
@@ -252,7 +298,8 @@ def read_hexagons(
             "start": start.isoformat(),
             "end": end.isoformat(),
             "total": int(counts.sum()),
-        }
+        },
+        source="sql" if columns is None else "index",
     )
 
 
@@ -291,10 +338,15 @@ def _sql_grid(
 
 
 def incident_index(request: Request) -> IncidentIndex:
-    """The app's in-memory incident index, made on first use."""
+    """The app's in-memory incident index, made on first use.
+
+    With ``HAIZHOU_MAP_AGGREGATES=sql`` the index always declines, so every count is SQL.
+    """
     state = request.app.state.__dict__
     if "incident_index" not in state:
-        state.setdefault("incident_index", IncidentIndex(request.app.state.engine))
+        sql_only = os.environ.get(AGGREGATES_ENV, "index").strip().lower() == "sql"
+        made = IncidentIndex(request.app.state.engine, max_rows=-1 if sql_only else 5_000_000)
+        state.setdefault("incident_index", made)
     index: IncidentIndex = state["incident_index"]
     return index
 
@@ -335,7 +387,7 @@ def read_heat(
     if max_lon <= min_lon or max_lat <= min_lat:
         raise _bad(f"bbox={bbox!r} has no area; min must be below max")
     dx, dy = (max_lon - min_lon) / width, (max_lat - min_lat) / height
-    columns = incident_index(request).snapshot(session)
+    columns = incident_index(request).snapshot_nowait(session)
     if columns is not None:
         window, mask = columns.select(
             start=start, end=end, bbox=box, scope_codes=scope.codes, categories=category
@@ -348,19 +400,19 @@ def read_heat(
         grid = flat.reshape(height, width).astype(np.float64)
     else:
         grid = _sql_grid(session, scope, start, end, box, category, width, height)
-    counts = grid.copy()
+    counts = grid.astype(np.int64)
     any_rows = bool(counts.sum())
     if bandwidth_cells > 0 and any_rows:
         from scipy.ndimage import gaussian_filter
 
         grid = gaussian_filter(grid, sigma=bandwidth_cells, mode="constant")
     peak = float(grid.max()) if any_rows else 0.0
-    cells: list[list[float]] = []
+    cells: np.ndarray | list[list[float]] = []
     if peak > 0:
         rows, cols = np.nonzero(grid >= 0.01 * peak)
-        cells = np.column_stack(
-            [cols, rows, counts[rows, cols], np.round(grid[rows, cols], 4)]
-        ).tolist()
+        # One float array, serialised by orjson without Python objects per cell (the whole
+        # numbers come out as 3.0, which JSON readers take as 3).
+        cells = np.column_stack([cols, rows, counts[rows, cols], np.round(grid[rows, cols], 4)])
     return _json(
         {
             "grid": {
@@ -374,7 +426,8 @@ def read_heat(
             "start": start.isoformat(),
             "end": end.isoformat(),
             "total": int(counts.sum()),
-        }
+        },
+        source="sql" if columns is None else "index",
     )
 
 
@@ -592,4 +645,188 @@ def read_summary(
         total=sum(n for _, n in daily),
         daily=[(str(d), int(n)) for d, n in daily],
         by_jurisdiction=[(code, int(n)) for code, n in by_code],
+    )
+
+
+MAX_POLYGON_VERTICES = 10_000
+MAX_QUERY_FINDINGS = 500
+_LEVEL_RANK = {level.value: rank for rank, level in enumerate(Level)}
+
+
+def parse_polygon(geometry: dict[str, Any]) -> BaseGeometry:
+    """A drawn GeoJSON Polygon as a valid shapely geometry; 422 naming what is wrong."""
+    if geometry.get("type") != "Polygon":
+        raise _bad(f"polygon must be a GeoJSON Polygon geometry, not type {geometry.get('type')!r}")
+    try:
+        shape = shapely.geometry.shape(geometry)
+        vertices = shapely.get_num_coordinates(shape)
+        bounds = shape.bounds
+    except (TypeError, ValueError, KeyError, IndexError, AttributeError, ShapelyError) as exc:
+        raise _bad(f"polygon coordinates are not a GeoJSON Polygon: {exc}") from None
+    if vertices > MAX_POLYGON_VERTICES:
+        raise _bad(f"polygon has {vertices} vertices; at most {MAX_POLYGON_VERTICES}")
+    min_lon, min_lat, max_lon, max_lat = bounds
+    inside = -180 <= min_lon <= max_lon <= 180 and -90 <= min_lat <= max_lat <= 90
+    if not shape.is_empty and not inside:  # NaN fails every comparison, too
+        raise _bad("polygon coordinates must be WGS-84 [lon, lat] degrees")
+    if shape.is_empty or not shape.area > 0:
+        raise _bad("polygon has no area; draw at least three distinct corners")
+    if not shape.is_valid:  # a self-crossing outline: keep the area it encloses
+        shape = shapely.make_valid(shape)
+    shapely.prepare(shape)
+    return shape
+
+
+def _incidents_in_box(
+    request: Request,
+    session: Session,
+    scope: Scope,
+    start: datetime,
+    end: datetime,
+    box: tuple[float, float, float, float],
+    category: list[str] | None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[str, ...], np.ndarray]:
+    """``lon, lat, time_ns, categories, category codes`` of the incidents in ``box``."""
+    columns = incident_index(request).snapshot_nowait(session)
+    if columns is not None:
+        window, mask = columns.select(
+            start=start, end=end, bbox=box, scope_codes=scope.codes, categories=category
+        )
+        return (
+            columns.lon[window][mask],
+            columns.lat[window][mask],
+            columns.time_ns[window][mask],
+            columns.categories,
+            columns.category[window][mask],
+        )
+    frame = incident_frame(
+        session=session,
+        scope=scope.codes,
+        start=start,
+        end=end,
+        category=category or None,
+        bbox=box,
+    )
+    codes, names = pd.factorize(frame["category"])
+    return (
+        frame["lon"].to_numpy(np.float64),
+        frame["lat"].to_numpy(np.float64),
+        frame["reported_at"].astype("int64").to_numpy(),
+        tuple(str(n) for n in names),
+        codes.astype(np.int64),
+    )
+
+
+def _findings_inside(
+    session: Session, scope: Scope, start: datetime, end: datetime, shape: BaseGeometry
+) -> list[dict[str, Any]]:
+    inside = []
+    for stored in list_findings(
+        session=session, scope=scope.codes, start=start, end=end, limit=5000
+    ):
+        geometry = stored.finding.geometry
+        if not geometry:
+            continue
+        try:
+            meets = shape.intersects(shapely.geometry.shape(geometry))
+        except (TypeError, ValueError, KeyError, AttributeError):
+            continue
+        if meets:
+            level = str(stored.finding.level)
+            inside.append({"id": stored.id, "level": level, "title": stored.finding.title})
+    inside.sort(key=lambda f: (_LEVEL_RANK.get(f["level"], 9), -f["id"]))
+    return inside[:MAX_QUERY_FINDINGS]
+
+
+def _instructions_inside(
+    session: Session, scope: Scope, start: datetime, end: datetime, shape: BaseGeometry
+) -> dict[str, int]:
+    """Instructions located inside and open at some time in ``[start, end)``, per status."""
+    rows = session.execute(
+        select(
+            InstructionRow.status,
+            InstructionRow.geometry,
+            InstructionRow.jurisdiction_code,
+            InstructionRow.assisting_codes,
+        ).where(
+            InstructionRow.created_at < end,
+            or_(InstructionRow.closed_at.is_(None), InstructionRow.closed_at >= start),
+        )
+    ).all()
+    counts: dict[str, int] = {}
+    for status, geometry, code, assisting in rows:
+        if scope.codes is not None and not ({code, *(assisting or ())} & scope.codes):
+            continue
+        if not geometry:
+            continue
+        try:
+            meets = shape.intersects(shapely.geometry.shape(geometry))
+        except (TypeError, ValueError, KeyError, AttributeError):
+            continue
+        if meets:
+            counts[status] = counts.get(status, 0) + 1
+    return dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+@router.post(
+    "/query",
+    summary="Counts inside a drawn polygon (框选查询)",
+    response_model=PolygonQueryResult,
+    dependencies=[Depends(require(Permission.MAP_INCIDENTS))],
+)
+def query_polygon(
+    request: Request,
+    session: SessionDep,
+    scope: ScopeDep,
+    user: CurrentUser,
+    body: PolygonQuery,
+) -> PolygonQueryResult:
+    """Incidents by category and hour of day, findings, instructions by status and sensing
+    points inside ``polygon`` (edges included), in ``[start, end)`` and the user's scope.
+
+    Aggregates only, no personal data (nothing to audit). Findings, instructions and sensors
+    are left empty (0) for roles the policy does not show those layers.
+    """
+    shape = parse_polygon(body.polygon)
+    start, end = resolve_window(body.start, body.end, request)
+    category = [body.category] if isinstance(body.category, str) else body.category
+    bounds = shape.bounds
+    box = (bounds[0], bounds[1], bounds[2], bounds[3])
+    lon, lat, times, names, codes = _incidents_in_box(
+        request, session, scope, start, end, box, category
+    )
+    inside = shapely.intersects_xy(shape, lon, lat)
+    per_category = np.bincount(codes[inside], minlength=len(names))
+    by_category = {
+        names[i]: int(per_category[i])
+        for i in np.argsort(-per_category, kind="stable")
+        if per_category[i]
+    }
+    zone = request.app.state.settings.zone
+    hours = pd.DatetimeIndex(pd.to_datetime(times[inside], utc=True)).tz_convert(zone).hour
+    by_hour = np.bincount(np.asarray(hours, dtype=np.int64), minlength=24)
+    findings: list[dict[str, Any]] = []
+    if allowed(user.role, Permission.MAP_FINDINGS):
+        findings = _findings_inside(session, scope, start, end, shape)
+    instructions: dict[str, int] = {}
+    if allowed(user.role, Permission.INSTRUCTIONS_READ):
+        instructions = _instructions_inside(session, scope, start, end, shape)
+    sensors = 0
+    if allowed(user.role, Permission.MAP_SENSORS):
+        points = list_sensors(session=session, scope=scope.codes, bbox=box)
+        if points:
+            xs = np.fromiter((p.lon for p in points), np.float64, len(points))
+            ys = np.fromiter((p.lat for p in points), np.float64, len(points))
+            sensors = int(shapely.intersects_xy(shape, xs, ys).sum())
+    return PolygonQueryResult.model_validate(
+        {
+            "count": int(inside.sum()),
+            "by_category": by_category,
+            "by_hour": by_hour.tolist(),
+            "findings": findings,
+            "instructions": instructions,
+            "sensors": sensors,
+            "start": start,
+            "end": end,
+        }
     )

@@ -21,7 +21,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 import pandas as pd
 import shapely
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
 from fastapi.responses import Response
 from shapely.geometry import mapping, shape
 from sqlalchemy import func, select
@@ -63,6 +63,8 @@ DaysQuery = Annotated[int, Query(ge=7, le=3660, description="Days of data before
 def _end(end: datetime | None, request: Request) -> datetime:
     zone = request.app.state.settings.zone
     end = end if end is not None else datetime.now(zone)
+    if not 1971 <= end.year <= 2099:  # the window before it must stay a real date
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "end must fall in 1971–2099")
     return end if end.tzinfo is not None else end.replace(tzinfo=zone)
 
 

@@ -101,3 +101,59 @@ class IncidentSummary(BaseModel):
     by_jurisdiction: list[tuple[str | None, int]] = Field(
         description="(jurisdiction code, count), most first; null code: outside every jurisdiction"
     )
+
+
+class PolygonQuery(BaseModel):
+    """A polygon drawn on the map and the window to count in it (框选查询)."""
+
+    polygon: dict[str, Any] = Field(
+        description='GeoJSON Polygon geometry, WGS-84 [lon, lat]: {"type": "Polygon", '
+        '"coordinates": [[[lon, lat], ...]]}; the outer ring first, then any holes',
+        examples=[
+            {
+                "type": "Polygon",
+                "coordinates": [
+                    [[119.1, 34.5], [119.3, 34.5], [119.3, 34.7], [119.1, 34.7], [119.1, 34.5]]
+                ],
+            }
+        ],
+    )
+    start: datetime | None = Field(
+        None, description="Window start, ISO 8601; default end - 30 days"
+    )
+    end: datetime | None = Field(None, description="Window end (excluded), ISO 8601; default now")
+    category: str | list[str] | None = Field(
+        None, description="Incident categories to keep (one or several); default all"
+    )
+
+
+class FindingRef(BaseModel):
+    """A finding inside the polygon."""
+
+    id: int
+    level: Literal["red", "orange", "yellow", "blue"]
+    title: str
+
+
+class PolygonQueryResult(BaseModel):
+    """What lies inside the polygon, in the window and the user's scope (框选统计).
+
+    Aggregates only: no incident, person or vehicle records.
+    """
+
+    count: int = Field(ge=0, description="警情数 — incidents inside (edges included)")
+    by_category: dict[str, int] = Field(description="Incidents per category, most first")
+    by_hour: list[int] = Field(
+        min_length=24, max_length=24, description="Incidents per hour of day 0-23, bureau time"
+    )
+    findings: list[FindingRef] = Field(
+        description="研判发现 whose geometry meets the polygon and whose window overlaps; "
+        "red first (empty for roles without the findings layer)"
+    )
+    instructions: dict[str, int] = Field(
+        description="指令 located inside and open during the window, per status "
+        "(empty for roles without instructions)"
+    )
+    sensors: int = Field(ge=0, description="感知点位 inside (0 for roles without the sensor layer)")
+    start: datetime
+    end: datetime
