@@ -197,3 +197,28 @@ def test_summary_counts_days_in_the_bureau_zone_and_ranks_jurisdictions(
     assert body["by_jurisdiction"][0] == [bureau.STATION_A, 30]
     officer = world.login("officer_a1").get("/api/map/summary", params=bureau.WINDOW).json()
     assert officer["by_jurisdiction"] == [[bureau.STATION_A1, 6]]
+
+
+def test_reading_findings_that_name_people_is_audited(sqlite_world: Any, bureau: Any) -> None:
+    from haizhou.store.tables import AuditRow, FindingRow
+
+    engine = make_engine(sqlite_world.url)
+    factory = make_sessionmaker(engine)
+    analyst = sqlite_world.login("analyst1")
+
+    def map_reads() -> list[tuple[str, str]]:
+        with factory() as session:
+            rows = session.query(AuditRow).filter(AuditRow.action == "findings.read").all()
+            return [(r.actor, str(r.detail)) for r in rows]
+
+    analyst.get("/api/map/findings", params=bureau.WINDOW)
+    assert map_reads() == []  # no finding names anybody yet: nothing personal was read
+    with factory() as session:
+        finding = session.get(FindingRow, 1)
+        finding.evidence = {**(finding.evidence or {}), "person_pseudonyms": ["ab12", "cd34"]}
+        session.commit()
+    features = analyst.get("/api/map/findings", params=bureau.WINDOW).json()["features"]
+    assert any(f["properties"]["evidence"].get("person_pseudonyms") for f in features)
+    reads = map_reads()
+    engine.dispose()
+    assert len(reads) == 1 and reads[0][0] == "analyst1" and "'1': 2" in reads[0][1]

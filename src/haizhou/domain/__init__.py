@@ -10,6 +10,7 @@ from haizhou.domain.enums import (
     SensorStatus,
 )
 from haizhou.domain.records import (
+    PERSONAL_EVIDENCE_KEYS,
     Case,
     Finding,
     Incident,
@@ -21,6 +22,7 @@ from haizhou.domain.records import (
 )
 
 __all__ = [
+    "PERSONAL_EVIDENCE_KEYS",
     "Case",
     "CaseStatus",
     "Finding",

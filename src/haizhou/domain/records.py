@@ -128,6 +128,11 @@ class Person:
     jurisdiction_code: str | None = None
 
 
+PERSONAL_EVIDENCE_KEYS: tuple[str, ...] = ("person_pseudonyms",)
+"""Keys of :attr:`Finding.evidence` that name people (pseudonyms): personal data, so every read
+of them through an interface is audited."""
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Finding:
     """What a model found (研判发现), levelled and explained.

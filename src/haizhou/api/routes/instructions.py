@@ -44,7 +44,7 @@ from haizhou.api.schemas.instructions import (
     StatusName,
 )
 from haizhou.api.schemas.map import FeatureCollection
-from haizhou.domain import InstructionStatus, Level
+from haizhou.domain import PERSONAL_EVIDENCE_KEYS, InstructionStatus, Level
 from haizhou.errors import HaizhouError
 from haizhou.settings import Settings
 from haizhou.tasks import service
@@ -58,7 +58,7 @@ notifications_router = APIRouter(prefix="/notifications", tags=["instructions"])
 
 IdPath = Annotated[int, Path(ge=1, le=2**62, description="Instruction id")]
 _CURSOR = re.compile(r"^([0-3])-([0-9]{1,18})$")
-PERSON_KEYS = ("person_pseudonyms",)
+PERSON_KEYS = PERSONAL_EVIDENCE_KEYS
 """Evidence keys that carry personal data; reading them is audited."""
 
 

@@ -32,6 +32,7 @@ from sqlalchemy import ColumnElement, Integer, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from haizhou.api.deps import (
+    AuditDep,
     CurrentUser,
     ScopeDep,
     SessionDep,
@@ -50,7 +51,7 @@ from haizhou.api.schemas.map import (
     PolygonQueryResult,
     TimeExtent,
 )
-from haizhou.domain import Level
+from haizhou.domain import PERSONAL_EVIDENCE_KEYS, Level
 from haizhou.geo.h3cells import cell_boundaries_geojson, cells_to_str, parent_cells
 from haizhou.security.roles import Scope
 from haizhou.store.repositories._filters import check_bbox, check_window, scope_filter
@@ -505,6 +506,7 @@ def read_findings(
     request: Request,
     session: SessionDep,
     scope: ScopeDep,
+    audit: AuditDep,
     start: StartQuery = None,
     end: EndQuery = None,
     level: Annotated[
@@ -512,11 +514,22 @@ def read_findings(
     ] = None,
     limit: Annotated[int, Query(ge=1, le=5000)] = 1000,
 ) -> Response:
-    """Findings whose window overlaps ``[start, end)``, with their level and evidence."""
+    """Findings whose window overlaps ``[start, end)``, with their level and evidence.
+
+    Evidence that names people (pseudonyms, e.g. of a population-verification finding) is
+    personal data: the read is audited with the findings and the number of people in each.
+    """
     start, end = resolve_window(start, end, request)
     stored = list_findings(
         session=session, scope=scope.codes, start=start, end=end, level=level or None, limit=limit
     )
+    personal = {
+        str(s.id): n
+        for s in stored
+        if (n := sum(len(s.finding.evidence.get(k) or ()) for k in PERSONAL_EVIDENCE_KEYS))
+    }
+    if personal:
+        audit("findings.read", target="map.findings", detail={"people_by_finding": personal})
     features = [
         {
             "type": "Feature",
