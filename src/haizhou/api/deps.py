@@ -15,6 +15,7 @@ template's ``deps.py``; the objects themselves are built once in
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -96,13 +97,28 @@ def get_current_user(request: Request, session: SessionDep, now: NowDep) -> Auth
 CurrentUser = Annotated[AuthenticatedUser, Depends(get_current_user)]
 
 
-def get_scope(user: CurrentUser, session: SessionDep) -> Scope:
+UNIT_TREE_TTL_S = 30.0
+"""How long the unit tree (code → parent) is kept per process: an edit of the jurisdictions
+takes effect within this time. Sessions are checked on every request regardless."""
+
+
+def _unit_tree(request: Request, session: Session) -> dict[str, str | None]:
+    """The unit tree, read at most once per :data:`UNIT_TREE_TTL_S` per process (it was one
+    query of the whole jurisdictions table per request of every station user)."""
+    cached = getattr(request.app.state, "unit_tree", None)
+    if cached is not None and time.monotonic() - cached[0] < UNIT_TREE_TTL_S:
+        return cached[1]
+    rows = session.execute(select(JurisdictionRow.code, JurisdictionRow.parent_code)).all()
+    parent_of: dict[str, str | None] = {code: parent for code, parent in rows}  # noqa: C416
+    request.app.state.unit_tree = (time.monotonic(), parent_of)
+    return parent_of
+
+
+def get_scope(request: Request, user: CurrentUser, session: SessionDep) -> Scope:
     """The jurisdictions the user may see (数据权限范围): their unit and every unit below it."""
     if user.jurisdiction_code is None:
         return Scope.everything()
-    rows = session.execute(select(JurisdictionRow.code, JurisdictionRow.parent_code)).all()
-    parent_of: dict[str, str | None] = {code: parent for code, parent in rows}  # noqa: C416
-    return Scope.for_user(user.jurisdiction_code, parent_of)
+    return Scope.for_user(user.jurisdiction_code, _unit_tree(request, session))
 
 
 ScopeDep = Annotated[Scope, Depends(get_scope)]

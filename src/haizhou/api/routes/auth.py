@@ -152,7 +152,7 @@ def login(
         expires_at=issued.expires_at,
         session_hash="",
     )
-    scope = get_scope(signed_in, session)
+    scope = get_scope(request, signed_in, session)
     session.commit()
     secure = _secure_cookies(request, settings)
     max_age = int(SESSION_LIFETIME.total_seconds())
