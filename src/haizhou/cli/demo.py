@@ -39,13 +39,18 @@ def demo(
     serve: Annotated[bool, typer.Option(help="Serve the platform when ready.")] = True,
     host: Annotated[str, typer.Option(help="Address to serve on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to serve on.")] = 8000,
+    run_models: Annotated[
+        bool, typer.Option(help="Run every built-in model on the city (研判模型) after the import.")
+    ] = True,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
 ) -> None:
     """Build the synthetic Haizhou district into the store and serve it (演示).
 
     Generates the city (`haizhou sim`), imports its files through the same importers a bureau
-    uses (`haizhou import`), creates one demo account per role, and serves the web platform.
-    Run again and it reuses what is there; `--fresh` rebuilds.
+    uses (`haizhou import`), creates one demo account per role, runs every built-in model on
+    the last day of the city so the store holds their findings, and serves the web platform.
+    Run again and it reuses what is there (models already run for that day are skipped);
+    `--fresh` rebuilds.
     """
     from datetime import date
 
@@ -97,6 +102,8 @@ def demo(
         imports[kind] = _summary_dict(result)
     summary["imports"] = imports
     summary["accounts"] = _demo_accounts(engine, settings.data_dir)
+    if run_models:
+        summary["models"] = _run_models(engine, config, settings, progress=not as_json)
 
     if as_json:
         print_json(summary)
@@ -106,6 +113,56 @@ def demo(
         from haizhou.cli.serve import run_server
 
         run_server(settings, host=host, port=port)
+
+
+def _run_models(engine: Any, config: Any, settings: Any, *, progress: bool) -> list[dict[str, Any]]:
+    """Run every built-in model as of the morning after the city's last day.
+
+    A model already run (ok) for the same window is skipped, so a second ``demo`` adds no
+    duplicate findings. A model that fails is reported, never fatal: the demo still serves.
+    """
+    from datetime import timedelta
+
+    from sqlalchemy.orm import Session
+
+    from haizhou.models.context import RunContext, local_midnight
+    from haizhou.models.registry import discover
+    from haizhou.models.runner import list_runs, run_model
+    from haizhou.models.scheduler import default_window
+
+    zone = settings.zone
+    now = local_midnight(config.start + timedelta(days=config.days), zone)
+    registry = discover(entry_points=False, packaged_rules=False)
+    models = [m for m in registry if m.source == "builtin"]
+    out: list[dict[str, Any]] = []
+    for model in models:
+        window = default_window(model.spec.schedule, now=now, zone=zone)
+        with Session(engine) as session:
+            done = [
+                r
+                for r in list_runs(session=session, model_id=model.id, limit=20)
+                if r.status == "ok" and r.window == window
+            ]
+            if done:
+                out.append(
+                    {"model": model.id, "status": "skipped", "n_findings": done[0].n_findings}
+                )
+                continue
+            if progress:
+                console.print(f"Running model [bold]{model.id}[/] ({model.spec.title_zh})…")
+            context = RunContext(session=session, scope=None, now=now, window=window, zone=zone)
+            record = run_model(model, params={}, context=context)
+            session.commit()
+        out.append(
+            {
+                "model": model.id,
+                "status": record.status,
+                "n_findings": record.n_findings,
+                "duration_s": round(record.duration_s, 3),
+                **({"error": record.error} if record.error else {}),
+            }
+        )
+    return out
 
 
 def _summary_dict(result: Any) -> dict[str, Any]:
@@ -190,4 +247,13 @@ def _print_summary(summary: dict[str, Any], host: str, port: int) -> None:
             account["username"], account["password"], account["role"], account["jurisdiction"]
         )
     console.print(accounts)
+    if summary.get("models"):
+        models = Table(title="Models run (研判模型)")
+        for column in ("model", "status", "findings", "seconds"):
+            models.add_column(column, justify="left" if column in ("model", "status") else "right")
+        for m in summary["models"]:
+            models.add_row(
+                m["model"], m["status"], str(m["n_findings"]), f"{m.get('duration_s', 0):.1f}"
+            )
+        console.print(models)
     console.print(f"Open http://{host}:{port} and log in with one of the accounts above.")

@@ -374,7 +374,13 @@ def _print_table(report: Any) -> None:
     if report.auto_choice:
         out.print(f"auto chose [bold]{report.auto_choice}[/] on the validation window")
     if report.concentration is not None:
-        c = report.concentration
+        _print_concentration(out, report.concentration)
+
+
+def _print_concentration(out: Any, conc: Any) -> None:
+    """Zone shares per period, then the feedback-loop measures (see analytics.concentration)."""
+    c = conc.base
+    if len(c.zones) > 1:
         ct = Table(title="Concentration of flagged cells by jurisdiction (预测集中度)")
         ct.add_column("period start")
         for z in c.zones:
@@ -385,3 +391,176 @@ def _print_table(report: Any) -> None:
             day = str(np.datetime64("1970-01-01") + np.timedelta64(int(p), "D"))
             ct.add_row(day, *[f"{v:.0%}" for v in shares], f"{ov:.0%}")
         out.print(ct)
+    ft = Table(title="Do the flags follow past recording? (反馈环检查)")
+    for col in ("period start", "Spearman vs past", "in top-10 % past cells", "Gini of flags"):
+        ft.add_column(col, justify="right")
+    for p, rho, top, g in zip(
+        c.periods_days, conc.spearman_past, conc.top_decile_share, conc.gini_flags, strict=True
+    ):
+        day = str(np.datetime64("1970-01-01") + np.timedelta64(int(p), "D"))
+        ft.add_row(day, _fmt(_finite(rho), 2), _fmt(_finite(top), 2), _fmt(_finite(g), 2))
+    out.print(ft)
+    out.print(f"Gini of flags at most {conc.gini_max:.2f} (the same cells every forecast).")
+
+
+def _finite(v: float) -> float | None:
+    return float(v) if math.isfinite(v) else None
+
+
+@app.command("run")
+@friendly_errors
+def run_command(
+    ctx: typer.Context,
+    file: Annotated[
+        Path | None, typer.Option("--file", help="CSV of events (UTF-8); default: the store.")
+    ] = None,
+    time_col: Annotated[str, typer.Option(help="CSV column with the event time.")] = "occurred_at",
+    x_col: Annotated[str | None, typer.Option(help="CSV column with x, metres.")] = None,
+    y_col: Annotated[str | None, typer.Option(help="CSV column with y, metres.")] = None,
+    lon_col: Annotated[str | None, typer.Option(help="CSV column with longitude.")] = None,
+    lat_col: Annotated[str | None, typer.Option(help="CSV column with latitude.")] = None,
+    crs: Annotated[str, typer.Option(help="Datum of lon/lat: wgs84, gcj02 or bd09.")] = "wgs84",
+    category_col: Annotated[str | None, typer.Option(help="CSV column with the category.")] = None,
+    jurisdiction_col: Annotated[
+        str | None, typer.Option(help="CSV column with the jurisdiction (辖区).")
+    ] = None,
+    database_url: Annotated[
+        str | None, typer.Option(help="SQLAlchemy URL of the store (default: the settings').")
+    ] = None,
+    end: Annotated[
+        str | None,
+        typer.Option(help="Forecast origin (a day); default: the day after the last event."),
+    ] = None,
+    category: Annotated[
+        str | None, typer.Option(help="Target categories, comma-separated (default all).")
+    ] = None,
+    jurisdiction: Annotated[
+        str | None, typer.Option(help="Jurisdiction codes (store), comma-separated.")
+    ] = None,
+    method: Annotated[
+        str,
+        typer.Option(
+            help="auto or one of naive, retrospective, prospective, kde, sepp, boosted, blend."
+        ),
+    ] = "auto",
+    candidates: Annotated[
+        str, typer.Option(help="Methods auto chooses between, comma-separated.")
+    ] = "naive,retrospective,prospective,kde,blend",
+    cell_size_m: Annotated[float, typer.Option(help="Cell side, metres.")] = 150.0,
+    train_days: Annotated[float, typer.Option(help="Training window, days.")] = 180.0,
+    validation_days: Annotated[
+        int, typer.Option(min=1, max=365, help="Daily backtest origins auto uses.")
+    ] = 14,
+    coverage: Annotated[float, typer.Option(help="Share of the study area flagged.")] = 0.05,
+    limit: Annotated[int, typer.Option(min=1, help="Most cells shown.")] = 30,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+) -> None:
+    """Forecast the day after --end and rank the riskiest cells (短期预测 · 高风险网格).
+
+    On the store or on a CSV (same options as `haizhou hotspots`). Events of every category
+    size the grid and give place context; --category picks the target. With --method auto
+    each candidate is backtested on the --validation-days days before --end (PAI at 5 %).
+    The concentration report says how closely the flags follow past recording.
+    """
+    import pandas as pd
+
+    from haizhou.analytics.forecast import parse_methods
+    from haizhou.cli.analytics import EventSource, load_frame
+    from haizhou.models.builtin._analysis import forecast_cells
+
+    names = [method] if method == "auto" else None
+    try:
+        if names is None:
+            names = parse_methods(method)
+            if len(names) != 1 or names == ["auto"]:
+                raise ValueError(f"--method takes auto or one method name; got {method!r}.")
+        pool = parse_methods(candidates)
+        if pool == ["auto"]:
+            raise ValueError("--candidates lists methods, not auto.")
+    except ValueError as exc:
+        raise HaizhouError(str(exc)) from None
+    if not (0 < coverage <= 1):
+        raise HaizhouError(f"--coverage must be in (0, 1]; got {coverage!r}.")
+    for name, value in (("--cell-size-m", cell_size_m), ("--train-days", train_days)):
+        if not (math.isfinite(value) and value > 0):
+            raise HaizhouError(f"{name} must be > 0; got {value!r}.")
+    src = EventSource(
+        file=file, time_col=time_col, x_col=x_col, y_col=y_col, lon_col=lon_col,
+        lat_col=lat_col, crs=crs, category_col=category_col,
+        jurisdiction_col=jurisdiction_col, database_url=database_url,
+        end=None if end is None else str(pd.Timestamp(end).normalize()),
+        jurisdiction=jurisdiction,
+    )  # fmt: skip
+    frame, _, t1 = load_frame(ctx, src, days=train_days + validation_days + 1, command="forecast")
+    now = pd.Timestamp(end).normalize() if end is not None else t1.ceil("D")
+    wanted = [c.strip() for c in category.split(",") if c.strip()] if category else None
+    if wanted is not None and file is not None and category_col is None:
+        raise HaizhouError("--category needs --category-col with --file.")
+    target = np.ones(len(frame), dtype=bool) if wanted is None else frame["category"].isin(wanted)
+    if not np.any(target):
+        raise HaizhouError(
+            f"no event of {', '.join(wanted or [])} in the {train_days:g} days before {now:%Y-%m-%d}."
+        )
+    try:
+        result = forecast_cells(
+            frame, target, now=now, method=names[0], candidates=pool, cell_size_m=cell_size_m,
+            train_days=train_days, validation_days=validation_days, coverage=coverage,
+        )  # fmt: skip
+    except ValueError as exc:
+        raise HaizhouError(str(exc)) from None
+    rows = []
+    for r in result.table.head(limit).itertuples():
+        cx, cy = result.units.centre(int(r.unit))
+        rows.append(
+            {
+                "rank": int(r.rank),
+                "cell": r.cell,
+                "risk": float(f"{r.risk:.6g}"),
+                "level": str(r.level.value if hasattr(r.level, "value") else r.level),
+                "past_count": int(r.past_count),
+                "jurisdiction": r.jurisdiction,
+                "centre": [round(cx, 7), round(cy, 7)],
+                "geometry": result.units.geometry(int(r.unit)),
+            }
+        )
+    payload = {
+        "origin": now.isoformat(),
+        "method": result.method,
+        "validation_pai": {k: round(v, 4) for k, v in result.validation_pai.items()},
+        "n_events": int(np.sum(target)),
+        "n_study_cells": result.n_study,
+        "flagged_cells": result.k,
+        "coordinates": "lonlat" if result.units.projection is not None else "metres",
+        "cells": rows,
+        "concentration": result.concentration.to_dict(),
+    }
+    if as_json:
+        print_json(payload)
+        return
+    from rich.console import Console
+
+    out = Console()
+    table = Table(
+        title=f"Forecast for {now:%Y-%m-%d} (预测): {result.method}, top {result.k} of "
+        f"{result.n_study} cells"
+    )
+    for col in ("rank", "cell", "level", "risk", "past count", "jurisdiction", "centre"):
+        table.add_column(col, justify="right" if col in ("rank", "risk", "past count") else "left")
+    for r in rows:
+        table.add_row(str(r["rank"]), r["cell"], r["level"], f"{r['risk']:.3g}",
+                      str(r["past_count"]), r["jurisdiction"] or "—",
+                      f"{r['centre'][0]:.5f}, {r['centre'][1]:.5f}")  # fmt: skip
+    out.print(table)
+    if result.validation_pai:
+        out.print("Validation PAI at 5 %: " + ", ".join(
+            f"{k} {v:.2f}" for k, v in result.validation_pai.items()))  # fmt: skip
+    summary = payload["concentration"]["summary"]
+    out.print(
+        "Concentration (集中度): "
+        f"{_pct(summary['top_decile_share'])} of the flags in the top 10 % of past cells, "
+        f"overlap with the past top cells {_pct(summary['past_top_overlap'])}."
+    )
+
+
+def _pct(v: float | None) -> str:
+    return "—" if v is None else f"{v:.0%}"

@@ -31,6 +31,7 @@ from typing import Any, ClassVar
 import numpy as np
 from scipy import ndimage
 from sklearn.ensemble import HistGradientBoostingRegressor
+from threadpoolctl import threadpool_limits
 
 from haizhou.analytics.base import EventSet, Interval, Options, check_is_fitted
 from haizhou.analytics.forecast._base import Forecaster
@@ -149,6 +150,12 @@ class GradientBoostedGrid(Forecaster):
         Minimum rows per leaf.
     random_state : int or None, default=0
         Seed for sampling days and rows and for the booster.
+    n_threads : int or None, default=1
+        OpenMP threads of the booster (None: scikit-learn's default, every core). The
+        training set is small (tens of thousands of rows), so one thread is as fast on an idle
+        machine and far faster on a busy one: on the St. Louis burglary backtest with a load
+        of ~13 on 2 cores one fit + predict took 4.2 s on one thread against 54 s on all
+        (0.7 s against 11 s CPU), with identical forecasts.
 
     Attributes
     ----------
@@ -188,6 +195,7 @@ class GradientBoostedGrid(Forecaster):
         "max_leaf_nodes": [Interval("int", 2, None, closed="left")],
         "min_samples_leaf": [Interval("int", 1, None, closed="left")],
         "random_state": [Interval("int", 0, None, closed="left"), Options((None,))],
+        "n_threads": [Interval("int", 1, None, closed="left"), Options((None,))],
     }
 
     def __init__(
@@ -203,6 +211,7 @@ class GradientBoostedGrid(Forecaster):
         max_leaf_nodes: int = 7,
         min_samples_leaf: int = 400,
         random_state: int | None = 0,
+        n_threads: int | None = 1,
     ) -> None:
         self.cell_size_m = cell_size_m
         self.n_days = n_days
@@ -214,6 +223,7 @@ class GradientBoostedGrid(Forecaster):
         self.max_leaf_nodes = max_leaf_nodes
         self.min_samples_leaf = min_samples_leaf
         self.random_state = random_state
+        self.n_threads = n_threads
 
     def fit(
         self,
@@ -262,7 +272,8 @@ class GradientBoostedGrid(Forecaster):
             early_stopping=False,
             random_state=self.random_state,
         )
-        model.fit(X[keep], y[keep])
+        with threadpool_limits(limits=self.n_threads, user_api="openmp"):
+            model.fit(X[keep], y[keep])
         self.model_ = model
         self.events_ = events
         self.context_ = context
@@ -279,4 +290,5 @@ class GradientBoostedGrid(Forecaster):
         place = _Daily(grid, self.context_, self.now_days_, h)
         dow = int(np.floor(self.now_days_ + 3.0)) % 7
         X = _features(grid, own, place, h, dow, float(self.smooth_m) / grid.cell_size_m)
-        return self.model_.predict(X)
+        with threadpool_limits(limits=self.n_threads, user_api="openmp"):
+            return self.model_.predict(X)

@@ -25,12 +25,8 @@ from typing import Any
 import numpy as np
 
 from haizhou.analytics.base import EventSet
-from haizhou.analytics.evaluation import (
-    BacktestResult,
-    ConcentrationReport,
-    concentration_report,
-    rolling_origin_backtest,
-)
+from haizhou.analytics.concentration import FlagConcentration, flag_concentration
+from haizhou.analytics.evaluation import BacktestResult, rolling_origin_backtest
 from haizhou.analytics.forecast.registry import make_forecaster, select_by_backtest
 from haizhou.analytics.grid import Grid
 
@@ -75,8 +71,9 @@ class BacktestReport:
         The method ``auto`` chose on the validation window.
     auto_validation : dict of str to float
         Validation PAI at the reference coverage of each candidate.
-    concentration : ConcentrationReport or None
-        Concentration of the flags of the best (or the auto-chosen) method.
+    concentration : FlagConcentration or None
+        Concentration of the flags of the best (or the auto-chosen) method
+        (:mod:`haizhou.analytics.concentration`); by jurisdiction when zones were given.
     """
 
     results: dict[str, BacktestResult]
@@ -87,7 +84,7 @@ class BacktestReport:
     n_study: int
     auto_choice: str | None = None
     auto_validation: dict[str, float] = field(default_factory=dict)
-    concentration: ConcentrationReport | None = None
+    concentration: FlagConcentration | None = None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON object ``haizhou forecast backtest --json`` prints."""
@@ -145,7 +142,8 @@ def run_protocol(
         Study area polygon in the events' metric coordinates.
     zone : numpy.ndarray of str, optional
         Jurisdiction of each event; a cell belongs to the zone most of its events are in.
-        Given, the report carries a :class:`ConcentrationReport` of the best method.
+        The report always carries a :class:`FlagConcentration` of the best (or ``auto``)
+        method; without zones every cell is in one zone ``"all"``.
     period_days : float
         Reporting period of the concentration report.
     clock : callable, optional
@@ -189,7 +187,7 @@ def run_protocol(
             method=label,
             clock=clock,
             progress=cb,
-            keep_flagged=zone is not None,
+            keep_flagged=True,
         )
 
     concrete = [m for m in methods if m != "auto"]
@@ -237,12 +235,10 @@ def run_protocol(
     ranked = [m for m in results if m != "auto"] or ["auto"]
     best = max(ranked, key=lambda m: float(np.nan_to_num(results[m].pai[j], nan=-np.inf)))
     n_events = next(iter(results.values())).total_events
-    conc = None
-    if zone is not None:
-        shown = results["auto"] if "auto" in results else results[best]
-        conc = _concentration(
-            shown, grid, events, all_events, zone, coverages, j, train_days, period_days
-        )
+    shown = results["auto"] if "auto" in results else results[best]
+    conc = _concentration(
+        shown, grid, events, all_events, zone, coverages, j, train_days, period_days
+    )
     return BacktestReport(
         results=results,
         seconds=seconds,
@@ -261,17 +257,17 @@ def _concentration(
     grid: Grid,
     events: EventSet,
     all_events: EventSet,
-    zone: np.ndarray,
+    zone: np.ndarray | None,
     coverages: list[float],
     j: int,
     train_days: float,
     period_days: float,
-) -> ConcentrationReport:
+) -> FlagConcentration:
     study = grid.study_cells
     pos = np.full(grid.n_cells, -1)
     pos[study] = np.arange(study.size)
     # zone of a cell = the most frequent zone of its events ("unknown" for empty cells)
-    labels = np.asarray(zone).astype(str)
+    labels = np.full(len(all_events), "all") if zone is None else np.asarray(zone).astype(str)
     cells = grid.cell_of(all_events.x_m, all_events.y_m)
     ok = (cells >= 0) & (pos[np.maximum(cells, 0)] >= 0)
     uz, zi = np.unique(labels, return_inverse=True)
@@ -285,6 +281,6 @@ def _concentration(
     for i, o in enumerate(res.origins_days):
         m = (events.t_days >= o - train_days) & (events.t_days < o) & (ecells >= 0)
         past[i] = np.bincount(ecells[m], minlength=grid.n_cells)[study]
-    return concentration_report(
+    return flag_concentration(
         flagged, past, zone_of_cell, origins_days=res.origins_days, period_days=period_days
     )
