@@ -345,3 +345,172 @@ def evaluate(
     )
     figures.add_row("countermeasure requests", str(len(d["countermeasures"])))
     console.print(figures)
+
+
+# ----------------------------------------------------------------------------- live feeds
+area_app = typer.Typer(help="The control register (管制登记): protected site, zones, permits.")
+app.add_typer(area_app, name="area")
+
+
+def _store(ctx: typer.Context) -> Any:
+    from haizhou.cli._common import get_settings
+    from haizhou.store import migrate
+    from haizhou.store.engine import make_engine, make_sessionmaker
+
+    url = get_settings(ctx).resolved_database_url
+    migrate.upgrade(url)
+    return make_sessionmaker(make_engine(url))
+
+
+def _pseudonymiser(ctx: typer.Context) -> Any:
+    from haizhou.cli._common import get_settings
+    from haizhou.security.pseudonym import Pseudonymiser, load_or_create_key
+
+    settings = get_settings(ctx)
+    return Pseudonymiser(load_or_create_key(settings.data_dir, settings.pseudonym_key))
+
+
+@area_app.command("load")
+def area_load(
+    ctx: typer.Context,
+    scenario: Annotated[
+        str,
+        typer.Option(help="A shipped scenario name (e.g. stadium_match_day) or a scenario file."),
+    ],
+) -> None:
+    """Replace the protected site and zones with a scenario's (permits are kept)."""
+    from haizhou.airspace.scenario import ScenarioError
+    from haizhou.feeds.area import save_scenario_area
+
+    factory = _store(ctx)
+    try:
+        with factory() as session:
+            n, name = save_scenario_area(session, scenario)
+            session.commit()
+    except ScenarioError as exc:
+        raise _usage_error(str(exc)) from None
+    typer.echo(f"site {name}: {n} zones loaded")
+
+
+@area_app.command("permit")
+def area_permit(
+    ctx: typer.Context,
+    permit_id: Annotated[str, typer.Option("--id", help="Permit number (许可编号).")],
+    serial: Annotated[
+        str, typer.Option(help="The drone's Remote ID serial (stored pseudonymised).")
+    ],
+    operator: Annotated[str, typer.Option(help="Operator unit or person (运营人).")],
+    bbox: Annotated[str, typer.Option(help="Permitted area: min_lon,min_lat,max_lon,max_lat.")],
+    valid_from: Annotated[str, typer.Option(help="ISO-8601 with zone.")],
+    valid_to: Annotated[str, typer.Option(help="ISO-8601 with zone.")],
+    min_alt_m: float = 0.0,
+    max_alt_m: float = 120.0,
+) -> None:
+    """Register a flight permit (登记飞行许可)."""
+    from datetime import datetime
+
+    from haizhou.feeds.area import add_permit
+
+    try:
+        x0, y0, x1, y1 = (float(v) for v in bbox.split(","))
+        start, end = datetime.fromisoformat(valid_from), datetime.fromisoformat(valid_to)
+    except ValueError as exc:
+        raise _usage_error(f"bad --bbox or time: {exc}") from None
+    if start.tzinfo is None or end.tzinfo is None:
+        raise _usage_error("--valid-from and --valid-to need a time zone, e.g. +08:00")
+    factory = _store(ctx)
+    try:
+        with factory() as session:
+            add_permit(
+                session,
+                pseudonymiser=_pseudonymiser(ctx),
+                permit_id=permit_id,
+                serial=serial,
+                operator=operator,
+                polygon=[(x0, y0), (x1, y0), (x1, y1), (x0, y1)],
+                valid_from=start,
+                valid_to=end,
+                min_alt_m=min_alt_m,
+                max_alt_m=max_alt_m,
+            )
+            session.commit()
+    except ValueError as exc:
+        raise _usage_error(str(exc)) from None
+    typer.echo(f"permit {permit_id} registered")
+
+
+@app.command()
+def run(
+    ctx: typer.Context,
+    mqtt_host: Annotated[str, typer.Option(help="MQTT broker host.")] = "127.0.0.1",
+    mqtt_port: Annotated[int, typer.Option(help="MQTT broker port.")] = 1883,
+    client_id: Annotated[
+        str, typer.Option(help="MQTT client id; fixed, so the broker keeps the session.")
+    ] = "haizhou-airspace",
+    no_mqtt: Annotated[bool, typer.Option("--no-mqtt", help="HTTP messages only.")] = False,
+    seconds: Annotated[
+        float | None, typer.Option(help="Stop after this many seconds (default: run until Ctrl-C).")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print each alert as a JSON line.")
+    ] = False,
+) -> None:
+    """Run the live pipeline (实时处理): MQTT + HTTP messages → tracks → alerts, until stopped.
+
+    Subscribes to haizhou/airspace/<sensor_id>/<kind> (QoS 1, persistent session), processes
+    messages posted to POST /api/airspace/messages, and writes everything to the store.
+    """
+    import signal
+    import threading
+    import time
+
+    from haizhou.feeds.area import AreaNotConfigured
+    from haizhou.feeds.mqtt import MqttSubscriber
+    from haizhou.feeds.runner import AirspaceRunner
+
+    factory = _store(ctx)
+    try:
+        runner = AirspaceRunner(factory, _pseudonymiser(ctx))
+    except AreaNotConfigured as exc:
+        raise _usage_error(str(exc)) from None
+
+    def show(alert: Any, alert_id: int, at: Any) -> None:
+        if as_json:
+            typer.echo(
+                json.dumps(
+                    {
+                        "id": alert_id,
+                        "kind": alert.kind,
+                        "level": alert.level,
+                        "title": alert.title,
+                    },
+                    ensure_ascii=False,
+                )
+            )
+        else:
+            typer.echo(f"[{at:%H:%M:%S}] {alert.level.upper()} {alert.title}", err=True)
+
+    runner.listeners.append(show)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    subscriber = None
+    if not no_mqtt:
+        subscriber = MqttSubscriber(mqtt_host, mqtt_port, runner.submit, client_id=client_id)
+        subscriber.start()
+    if seconds is not None:
+        threading.Timer(seconds, stop.set).start()
+    typer.echo(f"airspace run {runner.run_id}: listening (Ctrl-C to stop)", err=True)
+    started = time.monotonic()
+    try:
+        runner.run(stop)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if subscriber is not None:
+            subscriber.stop()
+    s = runner.stats
+    typer.echo(
+        f"{s.messages} messages ({s.errors} not decodable), {s.alerts} alerts in "
+        f"{time.monotonic() - started:.0f} s",
+        err=True,
+    )

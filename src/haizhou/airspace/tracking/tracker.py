@@ -353,8 +353,9 @@ class MultiSensorTracker:
             if j in used:
                 continue
             # A detection inside some track's gate lost the assignment to a better one: it is a
-            # duplicate or a split plot, not a new object.
-            if gated is not None and np.isfinite(gated.cost[:, j]).any():
+            # duplicate or a split plot, not a new object. The gate is the one after serial
+            # masking: a Remote ID drone near another drone's track is a new object.
+            if gated is not None and np.isfinite(cost[:, j]).any():
                 continue
             new = self.initiator.initiate(det, track_id=self._next_id)
             if new is None:

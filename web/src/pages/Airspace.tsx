@@ -1,0 +1,300 @@
+// Live airspace (低空安保态势): zones and live tracks on the map over the WebSocket, the alerts
+// panel, and the one-action countermeasure flow with its second-person confirmation.
+import { useCallback, useEffect, useRef, useState } from "react";
+import * as maplibregl from "maplibre-gl";
+import "maplibre-gl/dist/maplibre-gl.css";
+import type { GeoJSONSource, MapMouseEvent, StyleSpecification } from "maplibre-gl";
+import { ApiError, api, request, type User } from "../api";
+import { useI18n } from "../i18n";
+
+export interface AirTrack {
+  id: number;
+  track_id: number;
+  active: boolean;
+  last_seen: string;
+  label: string;
+  confidence: number;
+  authorisation: string;
+  reasons: string[];
+  zones: string[];
+  permit_id: string | null;
+  threat_score: number;
+  level: "red" | "orange" | "yellow" | "blue";
+  distance_m: number;
+  lon: number;
+  lat: number;
+  alt_m: number;
+  speed_mps: number;
+  heading_deg: number;
+  serial_masked: string | null;
+  pilot_lon: number | null;
+  pilot_lat: number | null;
+}
+
+export interface AirAlert {
+  id: number;
+  track_id: number;
+  raised_at: string;
+  kind: string;
+  level: string;
+  title: string;
+  reasons: string[];
+  lon: number;
+  lat: number;
+}
+
+interface Countermeasure {
+  id: number;
+  track_id: number;
+  effector: string;
+  status: "pending_confirmation" | "refused" | "executed" | "failed";
+  requested_by: string;
+  threat_level: string | null;
+  refusals: { code: string; message: string }[];
+  confirmed_by: string | null;
+  outcome: { success: boolean; effect: string; effect_after_s: number; detail: string } | null;
+}
+
+type LiveMessage =
+  | { type: "snapshot"; tracks: AirTrack[]; alerts: AirAlert[] }
+  | { type: "tracks"; tracks: AirTrack[] }
+  | { type: "alerts"; alerts: AirAlert[] };
+
+const EFFECTORS = ["jammer", "takeover", "net"] as const;
+const COUNTER_ROLES = new Set(["airspace_operator", "commander"]);
+const LEVEL_COLOUR = ["match", ["get", "level"], "red", "#d7263d", "orange", "#f46036", "yellow", "#e2b714", "#2e86ab"];
+const ZONE_COLOUR = ["match", ["get", "kind"], "no_fly", "#d7263d", "event", "#f46036", "school", "#8e44ad", "airport_approach", "#2c3e50", "hospital", "#27ae60", "#7f8c8d"];
+
+function style(tileUrl: string | null): StyleSpecification {
+  const s: StyleSpecification = {
+    version: 8,
+    sources: {},
+    layers: [{ id: "background", type: "background", paint: { "background-color": "#eef1f4" } }],
+  };
+  if (tileUrl) {
+    s.sources.tiles = { type: "raster", tiles: [tileUrl], tileSize: 256 };
+    s.layers.push({ id: "tiles", type: "raster", source: "tiles" });
+  }
+  return s;
+}
+
+function tracksGeoJSON(tracks: Map<number, AirTrack>): GeoJSON.FeatureCollection {
+  return {
+    type: "FeatureCollection",
+    features: [...tracks.values()].map((t) => ({
+      type: "Feature",
+      id: t.id,
+      geometry: { type: "Point", coordinates: [t.lon, t.lat] },
+      properties: { id: t.id, level: t.level, label: t.serial_masked ?? `#${t.track_id}` },
+    })),
+  };
+}
+
+function liveUrl(): string {
+  const scheme = window.location.protocol === "https:" ? "wss" : "ws";
+  return `${scheme}://${window.location.host}/api/airspace/live`;
+}
+
+export function Airspace({ user }: { user: User }) {
+  const { t, lang } = useI18n();
+  const container = useRef<HTMLDivElement>(null);
+  const mapRef = useRef<maplibregl.Map | null>(null);
+  const tracksRef = useRef(new Map<number, AirTrack>());
+  const [tracks, setTracks] = useState<AirTrack[]>([]);
+  const [alerts, setAlerts] = useState<AirAlert[]>([]);
+  const [selected, setSelected] = useState<number | null>(null);
+  const [effector, setEffector] = useState<string>("net");
+  const [pending, setPending] = useState<Countermeasure[]>([]);
+  const [last, setLast] = useState<Countermeasure | null>(null);
+  const [connected, setConnected] = useState(false);
+  const [notice, setNotice] = useState<string | null>(null);
+  const canCounter = COUNTER_ROLES.has(user.role);
+
+  const refreshPending = useCallback(() => {
+    request<{ items: Countermeasure[] }>("GET", "/api/airspace/countermeasures?status=pending_confirmation")
+      .then((page) => setPending(page.items))
+      .catch((e: unknown) => setNotice(String(e)));
+  }, []);
+
+  const redraw = useCallback(() => {
+    const list = [...tracksRef.current.values()].sort((a, b) => b.threat_score - a.threat_score);
+    setTracks(list);
+    const source = mapRef.current?.getSource("air-tracks") as GeoJSONSource | undefined;
+    source?.setData(tracksGeoJSON(tracksRef.current));
+  }, []);
+
+  // The map with the zones.
+  useEffect(() => {
+    if (container.current === null) return;
+    let cancelled = false;
+    api.config().then((config) => {
+      if (cancelled || container.current === null) return;
+      const map = new maplibregl.Map({
+        container: container.current,
+        style: style(config.tile_url),
+        center: [119.228, 34.58],
+        zoom: 12.5,
+        attributionControl: false,
+      });
+      mapRef.current = map;
+      map.on("load", async () => {
+        const zones = await api.geojson("/api/airspace/zones");
+        map.addSource("air-zones", { type: "geojson", data: zones });
+        map.addLayer({ id: "air-zones-fill", type: "fill", source: "air-zones", paint: { "fill-color": ZONE_COLOUR as never, "fill-opacity": 0.15 } });
+        map.addLayer({ id: "air-zones-line", type: "line", source: "air-zones", paint: { "line-color": ZONE_COLOUR as never, "line-width": 2 } });
+        map.addSource("air-tracks", { type: "geojson", data: tracksGeoJSON(tracksRef.current) });
+        map.addLayer({ id: "air-tracks-circle", type: "circle", source: "air-tracks", paint: { "circle-radius": 7, "circle-color": LEVEL_COLOUR as never, "circle-stroke-color": "#fff", "circle-stroke-width": 2 } });
+        map.addLayer({ id: "air-tracks-label", type: "symbol", source: "air-tracks", layout: { "text-field": ["get", "label"], "text-size": 11, "text-offset": [0, 1.3] } });
+        map.on("click", "air-tracks-circle", (e: MapMouseEvent & { features?: maplibregl.MapGeoJSONFeature[] }) => {
+          const id = e.features?.[0]?.properties?.id;
+          if (typeof id === "number") setSelected(id);
+        });
+      });
+    }, (e: unknown) => setNotice(String(e)));
+    return () => {
+      cancelled = true;
+      mapRef.current?.remove();
+      mapRef.current = null;
+    };
+  }, []);
+
+  // Live tracks and alerts over the WebSocket, reconnecting after a drop.
+  useEffect(() => {
+    let socket: WebSocket | null = null;
+    let retry: number | undefined;
+    let closed = false;
+    const open = () => {
+      socket = new WebSocket(liveUrl());
+      socket.onopen = () => setConnected(true);
+      socket.onclose = (event: CloseEvent) => {
+        setConnected(false);
+        // 4401/4403: no session or not allowed; retrying would not help.
+        if (!closed && event.code !== 4401 && event.code !== 4403) retry = window.setTimeout(open, 3000);
+      };
+      socket.onmessage = (event: MessageEvent<string>) => {
+        const message = JSON.parse(event.data) as LiveMessage;
+        if (message.type === "snapshot") tracksRef.current.clear();
+        if (message.type === "snapshot" || message.type === "tracks") {
+          for (const track of message.tracks) {
+            if (track.active) tracksRef.current.set(track.id, track);
+            else tracksRef.current.delete(track.id);
+          }
+          redraw();
+        }
+        if (message.type === "snapshot") setAlerts([...message.alerts].reverse());
+        else if (message.type === "alerts") setAlerts((old) => [...[...message.alerts].reverse(), ...old].slice(0, 200));
+      };
+    };
+    open();
+    refreshPending();
+    return () => {
+      closed = true;
+      window.clearTimeout(retry);
+      socket?.close();
+    };
+  }, [redraw, refreshPending]);
+
+  const counter = async () => {
+    if (selected === null) return;
+    setNotice(null);
+    try {
+      const record = await request<Countermeasure>("POST", "/api/airspace/countermeasures", { track_id: selected, effector });
+      setLast(record);
+      refreshPending();
+    } catch (e: unknown) {
+      setNotice(e instanceof ApiError ? e.message : String(e));
+    }
+  };
+
+  const confirm = async (id: number) => {
+    setNotice(null);
+    try {
+      setLast(await request<Countermeasure>("POST", `/api/airspace/countermeasures/${id}/confirm`));
+      refreshPending();
+    } catch (e: unknown) {
+      setNotice(e instanceof ApiError ? e.message : String(e));
+    }
+  };
+
+  const track = selected === null ? undefined : tracksRef.current.get(selected);
+  const zh = lang === "zh-CN";
+  return (
+    <div className="airspace" data-testid="airspace-page" style={{ display: "flex", height: "100%" }}>
+      <div ref={container} className="map" data-testid="airspace-map" style={{ flex: 1, minHeight: 400 }} />
+      <aside className="side-panel" style={{ width: 360, overflowY: "auto", padding: 8 }}>
+        <div data-testid="airspace-status">
+          {connected ? t("airspace.live") : t("airspace.offline")} · {tracks.length} {t("airspace.tracks")}
+        </div>
+        {notice && <div className="notice" role="alert" data-testid="airspace-notice">{notice}</div>}
+        <h3>{t("airspace.alerts")}</h3>
+        <ul data-testid="airspace-alerts">
+          {alerts.map((a) => (
+            <li key={a.id} className={`level-${a.level}`}>
+              <button type="button" onClick={() => setSelected(a.track_id)}>
+                {new Date(a.raised_at).toLocaleTimeString(zh ? "zh-CN" : "en")} {a.title}
+              </button>
+            </li>
+          ))}
+        </ul>
+        <h3>{t("airspace.track")}</h3>
+        {track === undefined ? (
+          <p>{t("airspace.pick")}</p>
+        ) : (
+          <div data-testid="airspace-track">
+            <div>
+              #{track.id} {track.serial_masked ?? ""} · {track.label} ({Math.round(track.confidence * 100)}%)
+            </div>
+            <div>
+              {t("airspace.authorisation")}: {track.authorisation} · {t(`level.${track.level}`)} ({track.threat_score.toFixed(2)})
+            </div>
+            <div>
+              {Math.round(track.distance_m)} m · {Math.round(track.alt_m)} m · {track.speed_mps.toFixed(1)} m/s
+            </div>
+            <div>{track.reasons.join("; ")}</div>
+            {track.pilot_lon !== null && (
+              <div>
+                {t("airspace.pilot")}: {track.pilot_lon.toFixed(5)}, {track.pilot_lat?.toFixed(5)}
+              </div>
+            )}
+            {canCounter && (
+              <div className="counter">
+                <select value={effector} onChange={(e) => setEffector(e.target.value)} data-testid="airspace-effector">
+                  {EFFECTORS.map((k) => (
+                    <option key={k} value={k}>
+                      {t(`airspace.effector.${k}`)}
+                    </option>
+                  ))}
+                </select>
+                <button type="button" data-testid="airspace-counter" onClick={counter}>
+                  {t("airspace.counter")}
+                </button>
+              </div>
+            )}
+          </div>
+        )}
+        {last && (
+          <div data-testid="airspace-decision" className={`decision ${last.status}`}>
+            {t(`airspace.status.${last.status}`)}
+            {last.refusals.map((r) => (
+              <div key={r.code}>{r.message}</div>
+            ))}
+            {last.outcome && <div>{last.outcome.effect} · {last.outcome.detail}</div>}
+          </div>
+        )}
+        <h3>{t("airspace.pending")}</h3>
+        <ul data-testid="airspace-pending">
+          {pending.map((p) => (
+            <li key={p.id}>
+              #{p.id} {t(`airspace.effector.${p.effector as (typeof EFFECTORS)[number]}`)} → #{p.track_id} ({p.requested_by})
+              {canCounter && p.requested_by !== user.username && (
+                <button type="button" onClick={() => confirm(p.id)} data-testid={`airspace-confirm-${p.id}`}>
+                  {t("airspace.confirm")}
+                </button>
+              )}
+            </li>
+          ))}
+        </ul>
+      </aside>
+    </div>
+  );
+}
