@@ -118,12 +118,21 @@ def test_bad_params_and_unknown_model_are_one_line_errors(run) -> None:  # type:
 def test_schedule_once_runs_due_models(run) -> None:  # type: ignore[no-untyped-def]
     result = run("models", "schedule", "--once", "--json")
     assert result.exit_code == 0, result.output
-    records = [json.loads(line) for line in result.stdout.splitlines()]
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    records = [line for line in lines if "model_id" in line]
     ids = {r["model_id"] for r in records}
     assert {"incidents.daily_volume", "rules.burglary_surge", "rules.fraud_year_over_year"} <= ids
     assert all(r["status"] == "ok" and r["trigger"] == "schedule" for r in records)
+    # After the runs, the findings were swept into instructions by policy (the last line).
+    assert set(lines[-1]["sweep"]) == {"findings", "unrouted_findings", "escalated"}
     again = run("models", "schedule", "--once", "--json")
-    assert again.exit_code == 0 and again.stdout == ""
+    assert again.exit_code == 0
+    (only,) = [json.loads(line) for line in again.stdout.splitlines()]  # nothing due: no runs
+    assert only["sweep"]["escalated"] == [] and not any(
+        only["sweep"]["findings"].get(k) for k in ("issued", "updated")
+    )
+    quiet = run("models", "schedule", "--once", "--json", "--no-issue")
+    assert quiet.exit_code == 0 and quiet.stdout == ""
     neither = run("models", "schedule")
     assert neither.exit_code == 1 and "exactly one of --once or --loop" in neither.stderr
 

@@ -230,6 +230,7 @@ def test_run_forever_checks_until_stopped(store) -> None:  # type: ignore[no-unt
     clock = iter([at(2026, 3, 4, 5, 0), at(2026, 3, 4, 6, 1), at(2026, 3, 4, 6, 2)])
     sleeps: list[float] = []
     ran: list[datetime | None] = []
+    ticks: list[datetime] = []
     run_forever(
         registry,
         session_factory=store.factory,
@@ -239,7 +240,10 @@ def test_run_forever_checks_until_stopped(store) -> None:  # type: ignore[no-unt
         sleep=sleeps.append,
         should_stop=lambda: len(sleeps) >= 3,
         on_run=lambda r: ran.append(r.scheduled_for),
+        on_tick=ticks.append,
     )
     # 05:00: yesterday's slot is due (never run); 06:01: today's; 06:02: nothing.
     assert ran == [at(2026, 3, 3, 6).astimezone(UTC), at(2026, 3, 4, 6).astimezone(UTC)]
     assert sleeps == [30, 30, 30]
+    # Every check ends with the tick, models due or not (the CLI sweeps instructions there).
+    assert ticks == [at(2026, 3, 4, 5, 0), at(2026, 3, 4, 6, 1), at(2026, 3, 4, 6, 2)]

@@ -323,12 +323,24 @@ def schedule_command(
         bool, typer.Option("--loop", help="Keep running; check every --interval seconds.")
     ] = False,
     interval: Annotated[float, typer.Option(min=1.0, help="Seconds between checks.")] = 60.0,
+    issue: Annotated[
+        bool,
+        typer.Option(
+            "--issue/--no-issue",
+            help="After each check, issue new findings as instructions by policy and escalate "
+            "late instructions (haizhou instructions sweep).",
+        ),
+    ] = True,
     as_json: JsonOption = False,
 ) -> None:
     """Run the daily (06:00), weekly (Monday 07:00) and monthly (1st, 08:00) models that are due.
 
-    Times are the bureau's (HAIZHOU_TIMEZONE). Exit 1 with --once if a run failed.
+    Times are the bureau's (HAIZHOU_TIMEZONE). After each check the findings become
+    instructions by policy and late instructions are escalated (督办), unless --no-issue.
+    Exit 1 with --once if a run failed.
     """
+    from haizhou.cli.tasks import sweep
+
     if once == loop:
         raise HaizhouError("give exactly one of --once or --loop")
     settings = get_settings(ctx)
@@ -341,6 +353,15 @@ def schedule_command(
         else:
             _print_record(record)
 
+    def issue_and_escalate(now: datetime) -> None:
+        if not issue:
+            return
+        swept = sweep(settings, factory, now)
+        if as_json:
+            print_json({"sweep": swept, "at": now.isoformat()})
+        elif any(swept["findings"].values()) or swept["escalated"]:
+            console.print(f"instructions: {swept['findings']}; escalated {len(swept['escalated'])}")
+
     if loop:
         try:
             run_forever(
@@ -349,15 +370,16 @@ def schedule_command(
                 zone=settings.zone,
                 interval_s=interval,
                 on_run=report,
+                on_tick=issue_and_escalate,
             )
         except KeyboardInterrupt:
             console.print("scheduler stopped")
         return
-    records = run_due(
-        registry, session_factory=factory, now=datetime.now(UTC), zone=settings.zone, on_run=report
-    )
+    now = datetime.now(UTC)
+    records = run_due(registry, session_factory=factory, now=now, zone=settings.zone, on_run=report)
     if not records and not as_json:
         console.print("nothing is due")
+    issue_and_escalate(now)
     if any(not r.ok for r in records):
         raise typer.Exit(1)
 

@@ -946,7 +946,31 @@ def sweep_command(
     """
     settings = get_settings(ctx)
     now = parse_moment(now_text, zone=settings.zone, option="--now")
-    with session_scope(_sessions(settings)) as session:
+    payload = sweep(settings, _sessions(settings), now, days=days, fallback=fallback)
+    if as_json:
+        print_json(payload)
+        return
+    counts = ", ".join(f"{k} {v}" for k, v in payload["findings"].items())
+    _say(f"Findings of the last {days} day(s): {counts}.")
+    if payload["unrouted_findings"]:
+        _say(
+            f"[yellow]Not routed[/] (outside every unit; give --fallback-unit): "
+            f"{', '.join(map(str, payload['unrouted_findings']))}"
+        )
+    _say(f"Escalated (督办): {len(payload['escalated'])} instruction(s).")
+
+
+def sweep(
+    settings: Settings,
+    factory: sessionmaker[Session],
+    now: datetime,
+    *,
+    days: int = 7,
+    fallback: str | None = None,
+) -> dict[str, Any]:
+    """Issue the last ``days`` of findings by policy and escalate what is late, in one
+    transaction; the ``haizhou instructions sweep`` payload. Idempotent."""
+    with session_scope(factory) as session:
         swept = service.issue_findings(
             session=session,
             now=now,
@@ -956,19 +980,8 @@ def sweep_command(
             fallback_code=fallback,
         )
         notes = service.escalate_overdue(session=session, now=now)
-    payload = {
+    return {
         "findings": swept.counts,
         "unrouted_findings": list(swept.unrouted),
         "escalated": [n.instruction_id for n in notes],
     }
-    if as_json:
-        print_json(payload)
-        return
-    counts = ", ".join(f"{k} {v}" for k, v in swept.counts.items())
-    _say(f"Findings of the last {days} day(s): {counts}.")
-    if swept.unrouted:
-        _say(
-            f"[yellow]Not routed[/] (outside every unit; give --fallback-unit): "
-            f"{', '.join(map(str, swept.unrouted))}"
-        )
-    _say(f"Escalated (督办): {len(notes)} instruction(s).")

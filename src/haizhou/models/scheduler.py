@@ -280,8 +280,12 @@ def run_forever(
     sleep: Callable[[float], None] = time_module.sleep,
     should_stop: Callable[[], bool] = lambda: False,
     on_run: Callable[[RunRecord], None] | None = None,
+    on_tick: Callable[[datetime], None] | None = None,
 ) -> None:
     """Check every ``interval_s`` seconds and run what is due, until ``should_stop()``.
+
+    ``on_tick(now)`` is called after every check, models due or not (the CLI issues findings
+    as instructions and escalates late ones there: that is the tasks layer, above this one).
 
     Safe to restart at any time: what already ran for a slot is read back from
     ``model_runs``. Run one scheduler per database.
@@ -289,15 +293,18 @@ def run_forever(
     if interval_s <= 0:
         raise ValueError(f"interval_s must be > 0; got {interval_s}")
     while not should_stop():
+        now = clock()
         run_due(
             registry,
             session_factory=session_factory,
-            now=clock(),
+            now=now,
             zone=zone,
             scope=scope,
             times=times,
             on_run=on_run,
         )
+        if on_tick is not None:
+            on_tick(now)
         if should_stop():
             return
         sleep(interval_s)
