@@ -50,9 +50,37 @@ class Settings(BaseSettings):
         "(e.g. https://tiles.example/{z}/{x}/{y}.png). Empty: the offline base map built "
         "from the store's jurisdictions, roads and places.",
     )
+    sightings_retention_days: int = Field(
+        default=30,
+        ge=1,
+        le=3650,
+        description="Days raw sightings (感知记录) are kept before the daily job deletes them.",
+    )
+    instruction_policy: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Instruction policy (指令下发策略): which finding kinds and levels are issued "
+        "automatically or wait for approval, and the hours to sign, feed back and review per "
+        "level, as in haizhou.tasks.policy.InstructionPolicy (e.g. [haizhou.instruction_policy] "
+        "rules = {'*' = {yellow = 'auto'}}). Empty: the built-in defaults.",
+    )
     environment: str = Field(default="development", description="development or production")
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    nats_url: str = Field(
+        default="nats://127.0.0.1:4222",
+        description="NATS server(s) with JetStream for the job queue, comma-separated.",
+    )
+    job_queue: str = Field(
+        default="haizhou",
+        description="Job queue name (stream <NAME>_JOBS, consumer <name>-workers).",
+    )
+    log_format: str = Field(
+        default="text", description="Log output: text or json (one object a line)."
+    )
+    metrics_public: bool = Field(
+        default=False,
+        description="Serve /metrics to any client; default only to loopback (127.0.0.1, ::1).",
+    )
 
     @field_validator("timezone")
     @classmethod
@@ -61,6 +89,13 @@ class Settings(BaseSettings):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Asia/Shanghai") from exc
+        return value
+
+    @field_validator("log_format")
+    @classmethod
+    def _known_log_format(cls, value: str) -> str:
+        if value not in {"text", "json"}:
+            raise ValueError("must be 'text' or 'json'")
         return value
 
     @field_validator("environment")

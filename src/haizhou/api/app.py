@@ -20,9 +20,11 @@ from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
 from haizhou import __version__
+from haizhou.api.metrics import install_metrics
 from haizhou.api.router import api_router
 from haizhou.api.security_headers import SecurityHeadersMiddleware
 from haizhou.errors import HaizhouError, InputError
+from haizhou.jobs.logs import configure_logging
 from haizhou.settings import Settings
 from haizhou.store.engine import make_engine, make_sessionmaker
 
@@ -57,6 +59,8 @@ def create_app(settings: Settings, *, static_dir: Path | None = None) -> FastAPI
         ``app.state.sessionmaker``. The engine is disposed when the app shuts down.
     """
     settings.check_production()
+    if settings.log_format == "json":
+        configure_logging("json")
     engine = make_engine(settings.resolved_database_url)
 
     @asynccontextmanager
@@ -82,6 +86,7 @@ def create_app(settings: Settings, *, static_dir: Path | None = None) -> FastAPI
         SecurityHeadersMiddleware, docs_paths={DOCS_URL, f"{DOCS_URL}/oauth2-redirect"}
     )
     app.add_exception_handler(HaizhouError, _haizhou_error)
+    install_metrics(app, public=settings.metrics_public)
     app.include_router(api_router)
 
     folder = STATIC_DIR if static_dir is None else static_dir
