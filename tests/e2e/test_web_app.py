@@ -126,7 +126,7 @@ def _build_store(data_dir: Path) -> dict[str, Any]:
             model_version="1.0",
             evidence={"incidents": 9, "baseline": 3.0},
         )
-        add_findings(session=session, findings=[finding], jurisdiction_codes=[code])
+        (finding_id,) = add_findings(session=session, findings=[finding], jurisdiction_codes=[code])
         # One instruction for the officer's station, issued through the tasks service at the
         # time of the last incident (so it lies in the map's window and is long overdue now).
         # ... at a recent incident of that station well away from the finding.
@@ -143,6 +143,33 @@ def _build_store(data_dir: Path) -> dict[str, Any]:
         i_lon, i_lat = places[0]
         # A second one, to be signed from the map's side panel.
         m_lon, m_lat = next(p for p in places if abs(p[0] - i_lon) + abs(p[1] - i_lat) > 0.01)
+        # A yellow finding (the policy holds it for approval) to issue an instruction from, away
+        # from the other finding and both instructions.
+        f_lon, f_lat = next(
+            p
+            for p in places
+            if min(abs(p[0] - x) + abs(p[1] - y) for x, y in ((i_lon, i_lat), (m_lon, m_lat)))
+            > 0.01
+        )
+        (yellow_id,) = add_findings(
+            session=session,
+            findings=[
+                Finding(
+                    kind="hotspot",
+                    title="电动车被盗增多 E-bike thefts rising",
+                    level=Level.YELLOW,
+                    geometry={"type": "Point", "coordinates": [f_lon, f_lat]},
+                    window_start=last - timedelta(days=14),
+                    window_end=last,
+                    explanation="14 天内 5 起电动车被盗",
+                    suggested_action="走访小区车棚",
+                    model_id="hotspot_kde",
+                    model_version="1.0",
+                    evidence={"incidents": 5, "baseline": 2.0},
+                )
+            ],
+            jurisdiction_codes=[station],
+        )
         on_map = create_manual(
             session=session,
             title="路面巡查 Street check",
@@ -172,6 +199,8 @@ def _build_store(data_dir: Path) -> dict[str, Any]:
         "instruction": {"id": instruction.id, "lon": i_lon, "lat": i_lat},
         "map_instruction": {"id": on_map.id, "lon": m_lon, "lat": m_lat},
         "station": station,
+        "finding_id": finding_id,
+        "yellow_finding": {"id": yellow_id, "lon": f_lon, "lat": f_lat},
     }
 
 
@@ -615,3 +644,207 @@ def test_models_and_reports_pages(server: dict[str, Any], browser: Any) -> None:
 def test_chromium_is_debians(browser: Any) -> None:
     assert shutil.which("chromium") or CHROMIUM.exists()
     assert browser.version.split(".")[0].isdigit()
+
+
+def _api(page: Any, path: str) -> Any:
+    """GET an API path in the page's session (the browser's cookie, the server's scope)."""
+    return page.evaluate("(p) => fetch(p).then(r => r.json())", path)
+
+
+def _digits(text: str) -> int:
+    return int("".join(ch for ch in text if ch.isdigit()))
+
+
+def _percent(rate: float | None) -> str:
+    return "—" if rate is None else f"{rate * 100:.1f}%"
+
+
+def test_dashboard_shows_the_kpis_of_the_api(server: dict[str, Any], browser: Any) -> None:
+    errors: list[str] = []
+    page = _login(browser, server, "analyst1", errors)
+    page.get_by_test_id("nav-dashboard").click()
+    for period, compare in (("month", "yoy"), ("week", "pop")):
+        page.get_by_test_id("kpi-period").select_option(period)
+        page.get_by_test_id("kpi-compare").select_option(compare)
+        day = page.get_by_test_id("kpi-date").input_value()
+        assert len(day) == 10
+        expected = _api(page, f"/api/kpis?start={day}T00:00:00&period={period}&compare={compare}")
+        assert expected["period"] == period
+        total = next(r for r in expected["incidents_by_category"] if r["category"] == "all")
+        cases = next(r for r in expected["cases"] if r["category"] == "all")
+        assert total["current"] > 0  # the default day is the newest data's, not today
+        page.wait_for_function(
+            "(n) => document.querySelector('[data-testid=kpi-total]')?.textContent"
+            ".replace(/\\D/g, '') === String(n)",
+            arg=total["current"],
+            timeout=15_000,
+        )
+        assert _digits(page.get_by_test_id("kpi-cases-value").inner_text()) == cases["current"]
+        assert _digits(page.get_by_test_id("kpi-solved-value").inner_text()) == expected["solved"]
+        assert (
+            _digits(page.get_by_test_id("kpi-suspects-value").inner_text()) == expected["suspects"]
+        )
+        flow = expected["clearance_rate"]["flow"]
+        assert page.get_by_test_id("kpi-clearance-value").inner_text() == _percent(flow["rate"])
+        sign = expected["instructions"]["on_time_sign_rate"]
+        assert page.get_by_test_id("kpi-sign-rate-value").inner_text() == _percent(sign["rate"])
+        assert f"{sign['numerator']} / {sign['denominator']}" in (
+            page.get_by_test_id("kpi-sign-rate").inner_text()
+        )
+        # One table row per category and per ranked station, with the API's counts.
+        rows = page.get_by_test_id("kpi-categories").locator("tbody tr")
+        assert rows.count() == len(expected["incidents_by_category"])
+        for row in expected["incidents_by_category"]:
+            cells = page.get_by_test_id(f"kpi-cat-{row['category']}").locator("td")
+            assert _digits(cells.nth(1).inner_text()) == row["current"]
+            assert _digits(cells.nth(3).inner_text()) == row["last_year"]
+        ranked = page.get_by_test_id("kpi-rankings").locator("tbody tr")
+        assert ranked.count() == len(expected["rankings"])
+        for row in expected["rankings"][:3]:
+            cells = page.get_by_test_id(f"kpi-rank-{row['jurisdiction_code']}").locator("td")
+            assert _digits(cells.nth(1).inner_text()) == row["incidents"]
+        page.wait_for_timeout(800)  # the ECharts animations
+        _shot(page, f"16-dashboard-{period}-{compare}")
+    page.context.close()
+    assert not [e for e in errors if "401" not in e], errors
+
+
+def test_supervision_create_and_add_notes(server: dict[str, Any], browser: Any) -> None:
+    errors: list[str] = []
+    page = _login(browser, server, "analyst1", errors)
+    page.get_by_test_id("nav-supervision").click()
+    page.get_by_test_id("supervision-page").wait_for()
+    page.get_by_test_id("sup-new").click()
+    deadline = (datetime.now(UTC) + timedelta(days=30)).strftime("%Y-%m-%dT10:00")
+    due = (datetime.now(UTC) + timedelta(days=7)).strftime("%Y-%m-%dT10:00")
+    page.get_by_test_id("sup-new-title").fill("“3·15”入室盗窃案 Burglary case")
+    page.get_by_test_id("sup-new-level").select_option("red")
+    page.get_by_test_id("sup-new-lead").fill("王副局长")
+    page.get_by_test_id("sup-new-specialist").fill("刑警大队")
+    page.get_by_test_id("sup-new-station").select_option(server["station"])
+    page.get_by_test_id("sup-new-deadline").fill(deadline)
+    page.get_by_test_id("sup-new-milestone").fill("调取周边监控")
+    page.get_by_test_id("sup-new-milestone-due").fill(due)
+    page.get_by_test_id("sup-new-submit").click()
+    detail = page.get_by_test_id("sup-detail")
+    detail.wait_for(timeout=10_000)
+    tiers = page.get_by_test_id("sup-tiers").inner_text()
+    assert "王副局长" in tiers and "刑警大队" in tiers and server["station"] in tiers
+    listing = _api(page, "/api/supervision")
+    case = next(c for c in listing["items"] if c["title"].startswith("“3·15”"))
+    page.get_by_test_id(f"sup-row-{case['id']}").wait_for()
+    # The deadline was entered in the bureau's zone (Asia/Shanghai, UTC+8): 10:00 there.
+    assert case["deadline"].startswith(deadline[:10] + "T02:00")
+    assert [m["title"] for m in case["milestones"]] == ["调取周边监控"]
+
+    # A progress note as the specialist unit.
+    page.get_by_test_id("sup-note-tier").select_option("specialist")
+    page.get_by_test_id("sup-note-text").fill("已调取监控 12 路，锁定嫌疑车辆")
+    page.get_by_test_id("sup-note-submit").click()
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=sup-notes]')?.textContent.includes('锁定嫌疑车辆')"
+    )
+    stored = _api(page, f"/api/supervision/{case['id']}")
+    assert [(n["tier"], n["author"]) for n in stored["notes"]] == [("specialist", "analyst1")]
+    page.get_by_test_id("sup-stats").wait_for()
+    _shot(page, "17-supervision-analyst")
+    page.context.close()
+
+    # The station officer sees the case of their station and writes as the station tier.
+    page = _login(browser, server, "officer1", errors)
+    page.get_by_test_id("nav-supervision").click()
+    page.get_by_test_id(f"sup-row-{case['id']}").click()
+    assert page.get_by_test_id("sup-note-tier").is_disabled()
+    assert page.get_by_test_id("sup-new").count() == 0  # only managers supervise
+    page.get_by_test_id("sup-note-text").fill("已走访被盗户")
+    page.get_by_test_id("sup-note-submit").click()
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=sup-notes]')?.textContent.includes('走访被盗户')"
+    )
+    stored = _api(page, f"/api/supervision/{case['id']}")
+    assert [n["tier"] for n in stored["notes"]] == ["specialist", "station"]
+    assert page.get_by_test_id("sup-close-form").count() == 0  # closing is for managers
+    _shot(page, "18-supervision-officer")
+    page.context.close()
+
+    # The analyst closes it (销号) with a note; the list shows it closed.
+    page = _login(browser, server, "analyst1", errors)
+    page.get_by_test_id("nav-supervision").click()
+    page.get_by_test_id(f"sup-row-{case['id']}").click()
+    page.get_by_test_id("sup-close-note").fill("已破案")
+    page.get_by_test_id("sup-close").click()
+    page.wait_for_function(
+        "(id) => document.querySelector(`[data-testid=sup-row-${id}]`)?.textContent"
+        ".includes('已销号')",
+        arg=case["id"],
+    )
+    stored = _api(page, f"/api/supervision/{case['id']}")
+    assert stored["status"] == "closed" and stored["closing_note"] == "已破案"
+    assert page.get_by_test_id("sup-note-form").count() == 0  # a closed case takes no notes
+    page.context.close()
+    assert not [e for e in errors if "401" not in e], errors
+
+
+def test_analyst_issues_instructions_from_a_finding_and_a_map_point(
+    server: dict[str, Any], browser: Any
+) -> None:
+    errors: list[str] = []
+    page = _login(browser, server, "analyst1", errors)
+    _wait_total(page)
+    yellow = server["yellow_finding"]
+    point = _map_point(page, yellow["lon"], yellow["lat"], zoom=14)
+    page.wait_for_function(
+        "(id) => document.querySelector('[data-testid=map]').haizhouMap"
+        ".querySourceFeatures('findings').some(f => f.properties.id === id)",
+        arg=yellow["id"],
+        timeout=10_000,
+    )
+    page.wait_for_timeout(800)
+    page.mouse.click(point[0], point[1])
+    panel = page.get_by_test_id("side-panel")
+    panel.wait_for(timeout=10_000)
+    assert "电动车被盗增多" in panel.inner_text()
+    page.get_by_test_id("finding-issue").click()
+    created = page.get_by_test_id("instr-created")
+    created.wait_for(timeout=10_000)
+    assert "待分析员审批" in created.inner_text()  # yellow: the policy holds it for approval
+    _shot(page, "19-instruction-from-finding")
+    listing = _api(page, "/api/instructions?pending=true&limit=500")
+    pending = [i for i in listing["items"] if i["finding_id"] == yellow["id"]]
+    assert len(pending) == 1 and pending[0]["approval"] == "pending"
+    number = pending[0]["id"]
+
+    # By hand, from a point picked on the map.
+    page.get_by_test_id("panel-close").click()
+    page.get_by_test_id("point-pick").click()
+    x, y = _map_point(page, yellow["lon"] + 0.003, yellow["lat"], zoom=14)
+    page.mouse.click(x, y)
+    page.get_by_test_id("point-form").wait_for()
+    assert page.get_by_test_id("side-panel").count() == 0  # the pick did not open the panel
+    page.get_by_test_id("point-title").fill("人工指令：商圈巡查 Mall patrol")
+    page.get_by_test_id("point-level").select_option("orange")
+    page.get_by_test_id("point-text").fill("晚高峰加派巡逻")
+    page.get_by_test_id("point-submit").click()
+    page.wait_for_function(
+        "() => document.querySelector('[data-testid=instr-created]')?.textContent.includes('商圈巡查')"
+    )
+    assert "已下发指令" in page.get_by_test_id("instr-created").inner_text()
+    _shot(page, "20-instruction-from-point")
+    listing = _api(page, "/api/instructions?limit=500")
+    hand = [i for i in listing["items"] if i["title"].startswith("人工指令")]
+    assert len(hand) == 1 and hand[0]["level"] == "orange" and hand[0]["status"] == "issued"
+    assert abs(hand[0]["lon"] - (yellow["lon"] + 0.003)) < 1e-3
+    assert abs(hand[0]["lat"] - yellow["lat"]) < 1e-3
+
+    # The approval queue in the inbox: approve the pending one; it is issued.
+    page.get_by_test_id("nav-instructions").click()
+    page.get_by_test_id("instr-approval").click()
+    page.get_by_test_id(f"approval-row-{number}").wait_for(timeout=10_000)
+    _shot(page, "21-approval-queue")
+    page.get_by_test_id(f"approve-{number}").click()
+    page.get_by_test_id(f"approval-row-{number}").wait_for(state="detached", timeout=10_000)
+    stored = _api(page, f"/api/instructions/{number}")
+    assert stored["approval"] == "approved" and stored["status"] == "issued"
+    page.get_by_test_id(f"instr-row-{number}").wait_for(timeout=10_000)
+    page.context.close()
+    assert not [e for e in errors if "401" not in e], errors

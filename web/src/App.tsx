@@ -4,8 +4,18 @@ import { useI18n } from "./i18n";
 import { Login } from "./pages/Login";
 import { MapPage } from "./pages/MapPage";
 import { Dashboard } from "./pages/Dashboard";
+import { Instructions } from "./pages/Instructions";
+import { Models } from "./pages/Models";
+import { Reports } from "./pages/Reports";
+import { Series } from "./pages/Series";
+import { Airspace } from "./pages/Airspace";
+import { Supervision } from "./pages/Supervision";
+import { setDisplayZone } from "./time";
 
-type Page = "map" | "dashboard";
+const AIRSPACE_ROLES = new Set(["admin", "commander", "airspace_operator"]);
+const SUPERVISION_ROLES = new Set(["admin", "analyst", "commander", "station_officer"]);
+
+type Page = "map" | "dashboard" | "instructions" | "supervision" | "models" | "reports" | "series" | "airspace";
 
 export function App() {
   const { t, lang, setLang } = useI18n();
@@ -25,6 +35,16 @@ export function App() {
       })
       .finally(() => setChecked(true));
   }, []);
+
+  // Times are shown in the bureau's configured zone (GET /api/map/config → timezone).
+  const [zoneReady, setZoneReady] = useState(false);
+  useEffect(() => {
+    if (user === null) return;
+    api
+      .config()
+      .then((config) => setDisplayZone(config.timezone), console.error)
+      .finally(() => setZoneReady(true));
+  }, [user]);
 
   useEffect(() => {
     document.title = t("app.title");
@@ -83,6 +103,20 @@ export function App() {
           >
             {t("nav.dashboard")}
           </button>
+          {(["instructions", "supervision", "models", "reports", "series", "airspace"] as const)
+            .filter((id) => id !== "airspace" || AIRSPACE_ROLES.has(user.role))
+            .filter((id) => id !== "supervision" || SUPERVISION_ROLES.has(user.role))
+            .map((id) => (
+            <button
+              key={id}
+              type="button"
+              className={page === id ? "active" : ""}
+              data-testid={`nav-${id}`}
+              onClick={() => setPage(id)}
+            >
+              {t(`nav.${id}`)}
+            </button>
+          ))}
         </nav>
         <div className="who" data-testid="who">
           {user.username} · {lang === "en" ? user.role_title_en : user.role_title_zh} ·{" "}
@@ -93,7 +127,16 @@ export function App() {
           {t("logout")}
         </button>
       </header>
-      <main>{page === "map" ? <MapPage user={user} /> : <Dashboard />}</main>
+      <main data-zone-ready={zoneReady ? "1" : "0"}>
+        {page === "map" && <MapPage user={user} />}
+        {page === "dashboard" && <Dashboard />}
+        {page === "instructions" && <Instructions user={user} />}
+        {page === "supervision" && <Supervision user={user} />}
+        {page === "models" && <Models user={user} />}
+        {page === "reports" && <Reports user={user} />}
+        {page === "series" && <Series user={user} />}
+        {page === "airspace" && <Airspace user={user} />}
+      </main>
     </div>
   );
 }

@@ -5,6 +5,7 @@ import { useCallback, useEffect, useState } from "react";
 import { ApiError, type User } from "../api";
 import { useI18n, type Key } from "../i18n";
 import { work, type InstructionDetail, type InstructionStatus } from "../workApi";
+import { formatTime } from "../time";
 
 const FIELD_ROLES = new Set(["station_officer", "commander", "admin"]);
 const REVIEW_ROLES = new Set(["analyst", "commander", "admin"]);
@@ -13,17 +14,8 @@ export function statusKey(status: string): Key {
   return `instr.status.${status}` as Key;
 }
 
-export function formatTime(iso: string | null | undefined, lang: string): string {
-  if (!iso) return "—";
-  return new Intl.DateTimeFormat(lang, {
-    timeZone: "Asia/Shanghai",
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-    hour: "2-digit",
-    minute: "2-digit",
-  }).format(new Date(iso));
-}
+// Times in the configured zone (GET /api/map/config → timezone); see ../time.ts.
+export { formatTime };
 
 function can(role: string, status: InstructionStatus) {
   const field = FIELD_ROLES.has(role);

@@ -1,6 +1,7 @@
 // Legend (图例) of the visible layers; level colours are the Chinese four-level warning scale.
-import { useI18n } from "../i18n";
+import { useI18n, type Key } from "../i18n";
 import type { LayerId } from "../pages/MapPage";
+import { STATUS_COLOURS } from "./workLayers";
 
 export const LEVEL_COLOURS = {
   red: "#d7191c",
@@ -13,7 +14,7 @@ function Swatch({ colour, round = false }: { colour: string; round?: boolean }) 
   return <span className={round ? "swatch round" : "swatch"} ref={(el) => el?.style.setProperty("background", colour)} />;
 }
 
-export function Legend({ visible }: { visible: Record<LayerId, boolean> }) {
+export function Legend({ visible, zones = false }: { visible: Record<LayerId, boolean>; zones?: boolean }) {
   const { t } = useI18n();
   const levels = (["red", "orange", "yellow", "blue"] as const).map((level) => (
     <li key={level}>
@@ -33,6 +34,25 @@ export function Legend({ visible }: { visible: Record<LayerId, boolean> }) {
       {visible.sensors && (
         <p>
           <Swatch colour="#3d5a80" round /> {t("legend.sensor")}
+        </p>
+      )}
+      {visible.instructions && (
+        <ul data-testid="legend-instructions">
+          {Object.entries(STATUS_COLOURS).map(([status, colour]) => (
+            <li key={status}>
+              <Swatch colour={colour} round />
+              {t(`instr.status.${status}` as Key)}
+            </li>
+          ))}
+          <li>
+            <span className="swatch round overdue-ring" />
+            {t("instr.overdue")}
+          </li>
+        </ul>
+      )}
+      {visible.scenario && zones && (
+        <p>
+          <span className="swatch zone" /> {t("legend.zone")}
         </p>
       )}
       {visible.jurisdictions && (

@@ -1,12 +1,17 @@
 // Side panel (详情面板): what was clicked, with its evidence.
 import { useI18n, type Key } from "../i18n";
 import type { Selection } from "../pages/MapPage";
+import type { User } from "../api";
+import { InstructionCard } from "./InstructionCard";
+import { FindingInstruction } from "./CreateInstruction";
 
 const TITLES: Record<string, Key> = {
   "findings-circle": "panel.finding",
   "sensors-circle": "panel.sensor",
   "hexagons-fill": "panel.hexagon",
   "jurisdictions-fill": "panel.jurisdiction",
+  "instructions-circle": "panel.instruction",
+  "scenario-fill": "panel.zone",
 };
 
 function parse(value: unknown): unknown {
@@ -21,8 +26,32 @@ function parse(value: unknown): unknown {
   return value;
 }
 
-export function SidePanel({ selection, onClose }: { selection: Selection; onClose: () => void }) {
+export function SidePanel({
+  selection,
+  onClose,
+  user,
+  onChanged,
+}: {
+  selection: Selection;
+  onClose: () => void;
+  user?: User;
+  onChanged?: () => void;
+}) {
   const { t } = useI18n();
+  if (selection.layer === "instructions-circle" && user !== undefined) {
+    // An instruction on the map: the same card, history and actions as in the inbox.
+    return (
+      <aside className="side-panel" data-testid="side-panel">
+        <header>
+          <span className="kind">{t("panel.instruction")}</span>
+          <button type="button" onClick={onClose} data-testid="panel-close" aria-label={t("panel.close")}>
+            ×
+          </button>
+        </header>
+        <InstructionCard id={String(selection.properties.id)} user={user} onChanged={onChanged} />
+      </aside>
+    );
+  }
   const p = selection.properties;
   const rows: [Key, unknown][] = [];
   let heading = "";
@@ -42,6 +71,16 @@ export function SidePanel({ selection, onClose }: { selection: Selection; onClos
     case "hexagons-fill":
       heading = String(p.h3);
       rows.push(["panel.count", p.count], ["panel.level", t(`level.${String(p.level)}` as Key)]);
+      break;
+    case "scenario-fill":
+      heading = String(p.name ?? "");
+      rows.push(
+        ["panel.radius", `${String(p.radius_m)} m`],
+        ["scenario.incidents", p.incidents_today],
+        ["scenario.instructions", p.open_instructions],
+        ["scenario.sensors", p.sensors],
+        ["scenario.findings", p.findings],
+      );
       break;
     case "sensors-circle":
       heading = String(p.id);
@@ -68,6 +107,7 @@ export function SidePanel({ selection, onClose }: { selection: Selection; onClos
           </div>
         ))}
       </dl>
+      {selection.layer === "findings-circle" && <FindingInstruction findingId={Number(p.id)} user={user} />}
     </aside>
   );
 }

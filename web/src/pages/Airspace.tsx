@@ -62,6 +62,7 @@ type LiveMessage =
 
 const EFFECTORS = ["jammer", "takeover", "net"] as const;
 const COUNTER_ROLES = new Set(["airspace_operator", "commander"]);
+const LEVEL_HEX: Record<string, string> = { red: "#d7263d", orange: "#f46036", yellow: "#e2b714", blue: "#2e86ab" };
 const LEVEL_COLOUR = ["match", ["get", "level"], "red", "#d7263d", "orange", "#f46036", "yellow", "#e2b714", "#2e86ab"];
 const ZONE_COLOUR = ["match", ["get", "kind"], "no_fly", "#d7263d", "event", "#f46036", "school", "#8e44ad", "airport_approach", "#2c3e50", "hospital", "#27ae60", "#7f8c8d"];
 
@@ -222,10 +223,20 @@ export function Airspace({ user }: { user: User }) {
     <div className="airspace" data-testid="airspace-page" style={{ display: "flex", height: "100%" }}>
       <div ref={container} className="map" data-testid="airspace-map" style={{ flex: 1, minHeight: 400 }} />
       <aside className="side-panel" style={{ width: 360, overflowY: "auto", padding: 8 }}>
-        <div data-testid="airspace-status">
+        <div data-testid="airspace-status" data-live={connected ? "1" : "0"} className={connected ? "live" : "offline"}>
           {connected ? t("airspace.live") : t("airspace.offline")} · {tracks.length} {t("airspace.tracks")}
         </div>
         {notice && <div className="notice" role="alert" data-testid="airspace-notice">{notice}</div>}
+        <ul data-testid="airspace-tracks" className="air-list">
+          {tracks.slice(0, 8).map((tr) => (
+            <li key={tr.id} className={`level-${tr.level}${tr.id === selected ? " selected" : ""}`}>
+              <button type="button" onClick={() => setSelected(tr.id)}>
+                <span className="swatch" style={{ background: LEVEL_HEX[tr.level] ?? LEVEL_HEX.blue }} />
+                {tr.serial_masked ?? `#${tr.track_id}`} · {tr.label} · {tr.authorisation} · {t(`level.${tr.level}`)} · {Math.round(tr.distance_m)} m
+              </button>
+            </li>
+          ))}
+        </ul>
         <h3>{t("airspace.alerts")}</h3>
         <ul data-testid="airspace-alerts">
           {alerts.map((a) => (

@@ -5,6 +5,8 @@ import { ApiError, type User } from "../api";
 import { useI18n, type Key } from "../i18n";
 import { InstructionCard, formatTime, statusKey } from "../components/InstructionCard";
 import { INSTRUCTION_STATUSES, work, type InstructionItem } from "../workApi";
+import { ApprovalQueue } from "../components/ApprovalQueue";
+import { MANAGER_ROLES } from "../opsApi";
 
 export function Instructions({ user }: { user: User }) {
   const { t, lang } = useI18n();
@@ -15,6 +17,7 @@ export function Instructions({ user }: { user: User }) {
   const [cursor, setCursor] = useState<string | null>(null);
   const [selected, setSelected] = useState<number | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [queue, setQueue] = useState(false);
 
   const load = useCallback(
     (after: string | null = null) => {
@@ -55,7 +58,13 @@ export function Instructions({ user }: { user: User }) {
           <button type="button" onClick={() => load(null)} data-testid="instr-refresh">
             {t("instr.refresh")}
           </button>
+          {MANAGER_ROLES.has(user.role) && (
+            <button type="button" className={queue ? "active" : ""} data-testid="instr-approval" onClick={() => setQueue(!queue)}>
+              {t("approval.title")}
+            </button>
+          )}
         </header>
+        {queue && <ApprovalQueue onChanged={() => load(null)} />}
         {error && <p className="error">{error}</p>}
         {items === null ? (
           <p>{t("status.loading")}</p>

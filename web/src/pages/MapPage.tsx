@@ -1,7 +1,7 @@
 // The situation map (态势地图): offline base map from our own GeoJSON (or the bureau's tile
 // server), switchable layers, a time window, a side panel for what is clicked, and a legend.
 // Incidents arrive only as server-side aggregates (hexagons, heat) for the viewport and window.
-import { useEffect, useMemo, useRef, useState } from "react";
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import * as maplibregl from "maplibre-gl";
 // The worker is its own module file: bundle it as an asset and tell MapLibre where it is.
 import workerUrl from "maplibre-gl/dist/maplibre-gl-worker.mjs?url";
@@ -11,6 +11,13 @@ import { useI18n, type Key } from "../i18n";
 import { Legend, LEVEL_COLOURS } from "../components/Legend";
 import { SidePanel } from "../components/SidePanel";
 import { TimeSlider, type Window } from "../components/TimeSlider";
+import { addWorkLayers } from "../components/workLayers";
+import { addSeriesLayers, SERIES_STYLE_LAYERS } from "../components/SeriesLayer";
+import { addSensingLayers, loadSensingLayers, SENSING_STYLE_LAYERS } from "../components/SensingLayers";
+import { ScenarioPicker } from "../components/ScenarioPicker";
+import { DrawQuery } from "../components/DrawQuery";
+import { PointInstruction } from "../components/CreateInstruction";
+import type { ScenarioDetail } from "../workApi";
 
 export type LayerId =
   | "jurisdictions"
@@ -19,9 +26,16 @@ export type LayerId =
   | "hexagons"
   | "heat"
   | "sensors"
-  | "findings";
+  | "findings"
+  | "instructions"
+  | "series"
+  | "scenario"
+  | "coverage"
+  | "blindspots"
+  | "candidates"
+  | "fraudrisk";
 
-const LAYERS: LayerId[] = ["jurisdictions", "roads", "places", "hexagons", "heat", "sensors", "findings"];
+const LAYERS: LayerId[] = ["jurisdictions", "roads", "places", "hexagons", "heat", "sensors", "findings", "instructions", "series", "scenario", "coverage", "blindspots", "candidates", "fraudrisk"];
 const DEFAULT_ON: Record<LayerId, boolean> = {
   jurisdictions: true,
   roads: true,
@@ -30,6 +44,13 @@ const DEFAULT_ON: Record<LayerId, boolean> = {
   heat: false,
   sensors: false,
   findings: true,
+  instructions: true,
+  series: false,
+  scenario: true,
+  coverage: false,
+  blindspots: false,
+  candidates: false,
+  fraudrisk: false,
 };
 // The style layers that make up each switchable layer.
 const STYLE_LAYERS: Record<LayerId, string[]> = {
@@ -40,8 +61,12 @@ const STYLE_LAYERS: Record<LayerId, string[]> = {
   heat: ["heat-layer"],
   sensors: ["sensors-circle"],
   findings: ["findings-circle"],
+  instructions: ["instructions-circle"],
+  series: SERIES_STYLE_LAYERS,
+  scenario: ["scenario-fill", "scenario-line"],
+  ...SENSING_STYLE_LAYERS,
 };
-const CLICKABLE = ["findings-circle", "sensors-circle", "hexagons-fill", "jurisdictions-fill"];
+const CLICKABLE = ["instructions-circle", "findings-circle", "sensors-circle", "hexagons-fill", "scenario-fill", "jurisdictions-fill"];
 maplibregl.setWorkerUrl(workerUrl);
 
 const EMPTY: GeoJSON.FeatureCollection = { type: "FeatureCollection", features: [] };
@@ -200,6 +225,9 @@ export function MapPage({ user }: { user: User }) {
   const [total, setTotal] = useState<number | null>(null);
   const [viewTick, setViewTick] = useState(0);
   const [notice, setNotice] = useState<string | null>(null);
+  const drawingRef = useRef(false);
+  const beforeScenario = useRef<Record<LayerId, boolean> | null>(null);
+  const [scenarioOn, setScenarioOn] = useState(false);
 
   // 1. Configuration, then the map.
   useEffect(() => {
@@ -223,6 +251,9 @@ export function MapPage({ user }: { user: User }) {
     (container.current as HTMLDivElement & { haizhouMap?: maplibregl.Map }).haizhouMap = map;
     map.on("load", () => {
       addLayers(map);
+      addWorkLayers(map);
+      addSeriesLayers(map);
+      addSensingLayers(map);
       if (config.bounds) map.fitBounds(config.bounds, {
           padding: { top: 30, bottom: 30, left: 280, right: 60 },
           duration: 0,
@@ -231,6 +262,7 @@ export function MapPage({ user }: { user: User }) {
     });
     map.on("moveend", () => setViewTick((n) => n + 1));
     map.on("click", (event: MapMouseEvent) => {
+      if (drawingRef.current) return; // the polygon tool takes the clicks
       const layers = CLICKABLE.filter((id) => map.getLayer(id) && map.getLayoutProperty(id, "visibility") !== "none");
       const hit: MapGeoJSONFeature | undefined = map.queryRenderedFeatures(event.point, { layers })[0];
       setSelection(hit ? { layer: hit.layer.id, properties: hit.properties ?? {} } : null);
@@ -306,12 +338,29 @@ export function MapPage({ user }: { user: User }) {
       if (visible.findings) {
         api.geojson("/api/map/findings", params).then((data) => set("findings", data), forbidden);
       }
+      if (visible.instructions) {
+        api.geojson("/api/map/instructions", params).then((data) => set("instructions", data), forbidden);
+      }
+      if (visible.series) {
+        api.geojson("/api/map/series", params).then((data) => set("series", data), forbidden);
+      }
     }, 150);
     return () => {
       controller.cancelled = true;
       clearTimeout(timer);
     };
-  }, [ready, window, viewTick, visible.hexagons, visible.heat, visible.findings, t]);
+  }, [ready, window, viewTick, visible.hexagons, visible.heat, visible.findings, visible.instructions, visible.series, t]);
+
+  // 3b. Sensing and fraud layers, computed on the server: fetched when switched on.
+  useEffect(() => {
+    const map = mapRef.current;
+    if (!ready || map === null) return;
+    loadSensingLayers(
+      map,
+      { coverage: visible.coverage, blindspots: visible.blindspots, candidates: visible.candidates, fraudrisk: visible.fraudrisk },
+      window?.end,
+    );
+  }, [ready, window?.end, visible.coverage, visible.blindspots, visible.candidates, visible.fraudrisk]);
 
   // 4. Visibility follows the switcher.
   useEffect(() => {
@@ -325,6 +374,33 @@ export function MapPage({ user }: { user: User }) {
   }, [ready, visible]);
 
   const extent = useMemo(() => config?.time_extent ?? null, [config]);
+
+  // 5. A scenario view: its zones, its layers and (when first chosen) its centre and zoom.
+  const applyScenario = useCallback(
+    (scenario: ScenarioDetail | null, first: boolean) => {
+      const map = mapRef.current;
+      if (map === null) return;
+      (map.getSource("scenario") as GeoJSONSource | undefined)?.setData(
+        scenario ? scenario.zones : { type: "FeatureCollection", features: [] },
+      );
+      setScenarioOn(scenario !== null && scenario.zones.features.length > 0);
+      if (scenario === null) {
+        // Leaving a scenario puts back the layers chosen before it.
+        if (beforeScenario.current) setVisible(beforeScenario.current);
+        beforeScenario.current = null;
+        return;
+      }
+      if (!first) return;
+      setVisible((current) => {
+        if (beforeScenario.current === null) beforeScenario.current = current;
+        const next = { ...current };
+        for (const layer of LAYERS) next[layer] = scenario.layers.includes(layer);
+        return next;
+      });
+      if (scenario.centre) map.jumpTo({ center: scenario.centre, zoom: scenario.zoom });
+    },
+    [],
+  );
 
   return (
     <div className="map-page">
@@ -349,10 +425,24 @@ export function MapPage({ user }: { user: User }) {
           {t("status.incidents")}: {total === null ? "…" : total.toLocaleString()}
         </p>
         {notice && <p className="notice">{notice}</p>}
-        <Legend visible={visible} />
+        <ScenarioPicker
+          dataEnd={config?.time_extent.end ?? null}
+          timezone={config?.timezone ?? "Asia/Shanghai"}
+          onApply={applyScenario}
+        />
+        <DrawQuery map={ready ? mapRef.current : null} window={window} drawingRef={drawingRef} />
+        <PointInstruction map={ready ? mapRef.current : null} drawingRef={drawingRef} user={user} onCreated={() => setViewTick((n) => n + 1)} />
+        <Legend visible={visible} zones={scenarioOn} />
         <p className="scope-note">{user.scope === null ? t("user.scope.all") : user.scope.join(", ")}</p>
       </aside>
-      {selection && <SidePanel selection={selection} onClose={() => setSelection(null)} />}
+      {selection && (
+        <SidePanel
+          selection={selection}
+          user={user}
+          onClose={() => setSelection(null)}
+          onChanged={() => setViewTick((n) => n + 1)}
+        />
+      )}
     </div>
   );
 }
