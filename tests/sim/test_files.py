@@ -40,7 +40,7 @@ def test_same_config_gives_identical_bytes(tmp_path: Path) -> None:
     write_city(generate_city(TINY), tmp_path / "b")
     a, b = _digests(tmp_path / "a"), _digests(tmp_path / "b")
     assert a == b
-    assert len(a) == len(first) == 21  # 9 data files, 11 truth files, the manifest
+    assert len(a) == len(first) == 23  # 10 data files, 12 truth files, the manifest
     manifest = json.loads((tmp_path / "a" / "manifest.json").read_text(encoding="utf-8"))
     for name, entry in manifest["files"].items():
         assert entry["sha256"] == a[name], name

@@ -282,12 +282,21 @@ def dissuade(
 @app.command("uplift")
 @friendly_errors
 def uplift_cmd(
+    ctx: typer.Context,
     outcomes: Annotated[
-        Path,
+        Path | None,
         typer.Option(
             help="CSV/Parquet: treated (1 reached / 0 held out), outcome (1 became a victim)."
         ),
-    ],
+    ] = None,
+    store: Annotated[
+        bool,
+        typer.Option(
+            "--store",
+            help="Use fraud.dissuasion's recorded hold-out and the recorded outcomes instead.",
+        ),
+    ] = False,
+    days: Annotated[int, typer.Option(help="With --store: findings of the last N days.")] = 365,
     as_json: JsonOpt = False,
 ) -> None:
     """Did outreach work (劝阻成效)? Victimisation of reached vs held-out warnings."""
@@ -295,14 +304,239 @@ def uplift_cmd(
 
     from haizhou.analytics.fraud import uplift
 
-    o = read_table(outcomes, required=("treated", "outcome"))
-    res = uplift(numeric(o, "outcome", outcomes) > 0, numeric(o, "treated", outcomes) > 0)
+    if store:
+        out = _stored_uplift(ctx, days)
+    elif outcomes is None:
+        raise HaizhouError("give --outcomes FILE, or --store for the recorded hold-out.")
+    else:
+        o = read_table(outcomes, required=("treated", "outcome"))
+        out = asdict(
+            uplift(numeric(o, "outcome", outcomes) > 0, numeric(o, "treated", outcomes) > 0)
+        )
     if as_json:
-        print_json(asdict(res))
+        print_json(out)
         return
     console.print(
-        f"reached {res.n_treated}: {res.rate_treated:.2%} victims; held out {res.n_control}: "
-        f"{res.rate_control:.2%}; difference {res.difference:+.2%} "
-        f"(95% CI {res.ci_low:+.2%} to {res.ci_high:+.2%}, p = {res.p:.3g}); "
-        f"{res.prevented_per_1000:.1f} prevented per 1,000 reached"
+        f"reached {out['n_treated']}: {out['rate_treated']:.2%} victims; held out "
+        f"{out['n_control']}: {out['rate_control']:.2%}; difference {out['difference']:+.2%} "
+        f"(95% CI {out['ci_low']:+.2%} to {out['ci_high']:+.2%}, p = {out['p']:.3g}); "
+        f"{out['prevented_per_1000']:.1f} prevented per 1,000 reached"
+    )
+
+
+def _stored_uplift(ctx: typer.Context, days: int) -> dict[str, Any]:
+    from datetime import UTC, datetime, timedelta
+
+    from haizhou.cli._common import get_settings
+    from haizhou.reports.sensing import stored_uplift
+    from haizhou.store.engine import make_engine, make_sessionmaker
+
+    engine = make_engine(get_settings(ctx).resolved_database_url)
+    end = datetime.now(UTC)
+    try:
+        with make_sessionmaker(engine)() as session:
+            out = stored_uplift(session, None, end - timedelta(days=days), end)
+    finally:
+        engine.dispose()
+    if out is None:
+        raise HaizhouError(
+            "no randomised hold-out with outcomes in the store: run fraud.dissuasion with "
+            "holdout_share > 0 and record outcomes with `haizhou fraud outcomes`."
+        )
+    return out
+
+
+def _sim_feed(scale: float) -> tuple[Any, Any]:
+    from haizhou.sim.fraud_warnings import generate_fraud_warnings
+
+    city = sim_city(scale)
+    fw = generate_fraud_warnings(city)
+    people = city.persons[["id_number", "age_band", "occupation"]]
+    w = fw.warnings.merge(people, on="id_number", how="left")
+    return w, fw.truth
+
+
+@app.command("evaluate")
+@friendly_errors
+def evaluate(
+    sim_scale: Annotated[
+        float, typer.Option("--sim-scale", help="Synthetic city whose warning feed is scored.")
+    ] = 0.25,
+    k: Annotated[int, typer.Option(help="Precision at the top k.")] = 100,
+    model: Annotated[str, typer.Option(help="logistic or gbm.")] = "logistic",
+    holdout_share: Annotated[
+        float, typer.Option(help="Hold-out share of low-urgency warnings for the uplift.")
+    ] = 0.2,
+    seed: Annotated[int, typer.Option(help="Seed of the hold-out draws.")] = 0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Score the dissuasion ranking on the synthetic warning feed's ground truth (反诈评估).
+
+    Trains on the first year's warnings, scores the second year's: AUC, precision at k, Brier,
+    hit rate by age band, against the prior and a person-only baseline; the rate-ratio table
+    of the warned; and the uplift of a seeded hold-out against the planted effect.
+    """
+    import time
+
+    from haizhou.analytics.fraud.evaluation import (
+        evaluate_warning_ranking,
+        holdout_uplift,
+        warned_rate_ratios,
+    )
+    from haizhou.sim.fraud_warnings import outcomes
+
+    w, truth = _sim_feed(sim_scale)
+    y = truth["would_be_victim"].to_numpy(bool)
+    split = w["warned_at"].min() + pd.Timedelta(days=365)
+    cpu = time.process_time()
+    ev = evaluate_warning_ranking(w, y, split_at=split, k=k, model=model, random_state=seed)
+    cpu = time.process_time() - cpu
+    test = (w["warned_at"] >= split).to_numpy()
+    wt, tt = w[test].reset_index(drop=True), truth[test].reset_index(drop=True)
+    from haizhou.analytics.fraud import warning_features
+
+    risk = ev["model"].predict_proba(warning_features(wt))
+    up = holdout_uplift(
+        risk, wt, lambda reached: outcomes(tt, reached), share=holdout_share, seed=seed
+    )
+    arms = up.pop("assignment")
+    low = (arms["urgency"] == "low").to_numpy()
+    # planted truth of the low-urgency sample: the share outreach would stop
+    up["planted_difference"] = -float(tt.loc[low, "dissuadable"].mean())
+    up["planted_in_ci"] = bool(up["ci_low"] <= up["planted_difference"] <= up["ci_high"])
+    rr = warned_rate_ratios(w, y)
+
+    def _m(d: dict[str, Any]) -> dict[str, Any]:
+        return {
+            k_: (_records(v) if isinstance(v, pd.DataFrame) else v)
+            for k_, v in d.items()
+            if k_ != "model"
+        }
+
+    out = {
+        "sim_scale": sim_scale,
+        "warnings": len(w),
+        "would_be_victims": int(y.sum()),
+        **_m({k_: v for k_, v in ev.items() if k_ != "baselines"}),
+        "baselines": {name: _m(v) for name, v in ev["baselines"].items()},
+        "fit_cpu_s": round(cpu, 3),
+        "rate_ratios": {name: _records(t) for name, t in rr.items()},
+        "uplift": up,
+        "planted_effect": "a reached would-be victim is stopped with probability 0.5",
+    }
+    if as_json:
+        print_json(out)
+        return
+    t = Table(title="Dissuasion ranking on the synthetic feed (test year)")
+    for c in ("ranking", "AUC", f"P@{k}", "Brier", "Brier (base rate)"):
+        t.add_column(c)
+    for name, d in (("model", out), *out["baselines"].items()):
+        t.add_row(
+            name,
+            f"{d['auc']:.3f}",
+            f"{d[f'precision_at_{k}']:.2f}",
+            f"{d['brier']:.4f}",
+            f"{d['brier_base_rate']:.4f}",
+        )
+    console.print(t)
+    hb = Table(title="Hit rate by age band (flagged top 5 %)")
+    for c in ("age band", "warned", "victims", "flagged", "hit rate", "recall", "AUC in band"):
+        hb.add_column(c)
+    for r in out["hit_rate_by_age_band"]:
+        hb.add_row(
+            str(r["group"]),
+            str(r["n"]),
+            str(r["positives"]),
+            str(r["flagged"]),
+            "—" if r["hit_rate"] is None else f"{r['hit_rate']:.2f}",
+            "—" if r["recall"] is None else f"{r['recall']:.2f}",
+            "—" if r["auc"] is None else f"{r['auc']:.2f}",
+        )
+    console.print(hb)
+    console.print(
+        f"uplift (low urgency, hold-out {holdout_share:.0%}): reached {up['n_treated']} "
+        f"{up['rate_treated']:.2%} vs held out {up['n_control']} {up['rate_control']:.2%}; "
+        f"difference {up['difference']:+.2%} (95% CI {up['ci_low']:+.2%} to {up['ci_high']:+.2%}); "
+        f"planted {up['planted_difference']:+.2%}"
+    )
+
+
+@app.command("outcomes")
+@friendly_errors
+def outcomes_cmd(
+    ctx: typer.Context,
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="CSV/Parquet: warning_id (the feed's id), victimised (1/0)[, loss, note]."
+        ),
+    ],
+    source: Annotated[
+        str | None,
+        typer.Option(help="Import source of the warnings (default: any; ambiguous ids skipped)."),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Record what became of warned people (劝阻结果) for the hold-out uplift."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+
+    from haizhou.cli._common import get_settings
+    from haizhou.store.engine import make_engine, make_sessionmaker
+    from haizhou.store.tables.fraud import DissuasionOutcomeRow, FraudWarningRow
+
+    o = read_table(file, required=("warning_id", "victimised"))
+    victim = np.asarray(numeric(o, "victimised", file)) > 0
+    loss = pd.to_numeric(o["loss"], errors="coerce") if "loss" in o.columns else None
+    engine = make_engine(get_settings(ctx).resolved_database_url)
+    recorded = unknown = updated = 0
+    ambiguous: set[str] = set()
+    try:
+        with make_sessionmaker(engine)() as session:
+            q = select(FraudWarningRow.source_id, FraudWarningRow.id)
+            if source is not None:
+                q = q.where(FraudWarningRow.source == source)
+            pairs = session.execute(q).all()
+            ids = dict(pairs)
+            seen: dict[str, int] = {}
+            for sid, _ in pairs:
+                seen[sid] = seen.get(sid, 0) + 1
+            ambiguous = {sid for sid, n in seen.items() if n > 1}
+            have = {r.warning_id: r for r in session.scalars(select(DissuasionOutcomeRow)).all()}
+            now = datetime.now(UTC)
+            for i, wid in enumerate(o["warning_id"].astype(str)):
+                row_id = None if wid in ambiguous else ids.get(wid)
+                if row_id is None:
+                    unknown += 1
+                    continue
+                value = {
+                    "victimised": bool(victim[i]),
+                    "loss": None if loss is None or pd.isna(loss.iloc[i]) else float(loss.iloc[i]),
+                    "recorded_at": now,
+                    "recorded_by": f"import:{file.name}",
+                    "note": str(o["note"].iloc[i]) if "note" in o.columns else None,
+                }
+                if row_id in have:
+                    for k_, v in value.items():
+                        setattr(have[row_id], k_, v)
+                    updated += 1
+                else:
+                    session.add(DissuasionOutcomeRow(warning_id=row_id, **value))
+                    recorded += 1
+            session.commit()
+    finally:
+        engine.dispose()
+    out = {
+        "recorded": recorded,
+        "updated": updated,
+        "unknown_warning_ids": unknown,
+        "ambiguous_warning_ids": len(ambiguous),
+    }
+    if as_json:
+        print_json(out)
+        return
+    console.print(
+        f"recorded {recorded} outcomes, updated {updated}; {unknown} warning ids not in the "
+        f"store or in several sources (give --source)"
     )

@@ -33,6 +33,7 @@ _KIND_HELP = {
     "jurisdictions": "Station areas (辖区): code, name, station, parent_code, polygon geometry.",
     "sensors": "Sensing points (感知点位): sensor_id, kind, lon, lat, range_m, heading, ...",
     "persons": "Resident population (实有人口): id_number, registration, residence, ...",
+    "fraud_warnings": "Fraud early warnings (反诈预警): warning_id, warned_at, kind, id_number, ...",
 }
 
 FileArg = Annotated[

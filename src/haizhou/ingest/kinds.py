@@ -441,6 +441,50 @@ def _convert_jurisdictions(
     return Converted(values, problems, col(columns, "code", n), None, point_required=False)
 
 
+WARNING_KIND = {
+    "fraud_contact": "fraud_contact",
+    "涉诈来电": "fraud_contact",
+    "涉诈电话": "fraud_contact",
+    "可疑来电": "fraud_contact",
+    "risky_transfer": "risky_transfer",
+    "可疑转账": "risky_transfer",
+    "异常转账": "risky_transfer",
+    "涉诈转账": "risky_transfer",
+}
+
+
+def _convert_fraud_warnings(
+    columns: dict[str, pa.Array], extra: dict[str, pa.Array], n: int, ctx: ConvertContext
+) -> Converted:
+    problems: list[Problem] = []
+    require(columns, ("warning_id", "warned_at", "kind", "id_number"), n, problems)
+    kind, bad_kind = choice(col(columns, "kind", n), WARNING_KIND, None)
+    if bad_kind.any():
+        problems.append(
+            Problem(
+                "kind",
+                bad_kind,
+                "unknown warning kind; use fraud_contact/risky_transfer (涉诈来电/可疑转账)",
+            )
+        )
+    ids = normalise_identifier(col(columns, "id_number", n))
+    token, _ = pseudonymise(ids, ctx.identifier_kinds.ID_CARD, ctx)
+    values = {
+        "person_pseudonym": token,
+        "kind": kind,
+        "warned_at": times(columns, "warned_at", n, ctx, problems),
+        "feed": scrub(col(columns, "feed", n), ctx),
+        "contacts": number(columns, "contacts", n, problems, lo=0),
+        "call_minutes": number(columns, "call_minutes", n, problems, lo=0),
+        "transfer_amount": number(columns, "transfer_amount", n, problems, lo=0),
+        "potential_loss": number(columns, "potential_loss", n, problems, lo=0),
+        "attributes": attributes_json(extra, n, ctx),
+    }
+    return Converted(
+        values, problems, col(columns, "warning_id", n), ("lon", "lat"), point_required=False
+    )
+
+
 KINDS: dict[str, KindSpec] = {
     "incidents": KindSpec(
         "incidents",
@@ -474,6 +518,15 @@ KINDS: dict[str, KindSpec] = {
         "id_number",
         ("id_number", "registration"),
         _convert_persons,
+        (),
+    ),
+    "fraud_warnings": KindSpec(
+        "fraud_warnings",
+        "反诈预警",
+        "fraud_warnings",
+        "warning_id",
+        ("warning_id", "warned_at", "kind", "id_number"),
+        _convert_fraud_warnings,
         (),
     ),
     "jurisdictions": KindSpec(

@@ -39,6 +39,7 @@ from haizhou.analytics.spatial_stats import Neighbours
 from haizhou.analytics.warnings import trend_warnings
 from haizhou.domain import InstructionStatus, Jurisdiction
 from haizhou.geo.projection import LocalProjection
+from haizhou.reports.sensing import SensingSection, sensing_section
 from haizhou.store.repositories.findings import list_findings
 from haizhou.store.repositories.incidents import count_incidents, incident_frame, iter_incidents
 from haizhou.store.repositories.jurisdictions import list_jurisdictions
@@ -255,6 +256,9 @@ class MonthlyAssessment:
         Stored case-series findings of the month (串并): ``title``, ``level``, ``members``,
         ``model_id``, ``model_version``; empty when none is stored.
     models : tuple of ModelUse
+    sensing : SensingSection or None
+        Sensing coverage and blind spots, population verification and fraud figures
+        (:mod:`haizhou.reports.sensing`).
     """
 
     header: ReportHeader
@@ -266,6 +270,7 @@ class MonthlyAssessment:
     forecast: ForecastResult | None
     series: pd.DataFrame
     models: tuple[ModelUse, ...] = field(default_factory=tuple)
+    sensing: SensingSection | None = None
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -697,6 +702,14 @@ def monthly_assessment_data(
     emerging, summary = _emerging(frame, month_index, names)
     forecast = _forecast(frame, stations, end, per_month)
     series = _series(session, scope, start, end)
+    sensing = sensing_section(
+        session=session,
+        scope=scope,
+        start=start,
+        end=end,
+        incidents=frame,
+        jurisdictions=stations,
+    )
     models = [
         ModelUse(
             model_id="tasks.kpi_service.kpi_report", version=_HAIZHOU_MODEL, used_for="used.kpis"
@@ -726,6 +739,7 @@ def monthly_assessment_data(
         forecast=forecast,
         series=series,
         models=tuple(models),
+        sensing=sensing,
     )
 
 

@@ -192,6 +192,53 @@ STRINGS: Final[dict[str, dict[str, str]]] = {
         "en": "Window: the 28 days to the end of the period",
     },
     "lbl.risk": {"zh": "相对风险强度", "en": "Relative risk"},
+    # sensing, population verification, fraud (monthly; haizhou.reports.sensing)
+    "sec.sensing": {"zh": "感知覆盖与盲区", "en": "Sensing coverage and blind spots"},
+    "sec.population": {"zh": "流动人口核查", "en": "Floating-population verification"},
+    "sec.fraud": {"zh": "电信网络诈骗防范", "en": "Telecom-fraud prevention"},
+    "lbl.active_sensors": {"zh": "在用感知点位", "en": "Active sensors"},
+    "lbl.covered_share": {"zh": "警情感知覆盖率", "en": "Incidents seen by a sensor"},
+    "lbl.blind_spots": {"zh": "重点盲区（前10）", "en": "Main blind spots (top 10)"},
+    "lbl.covered_note": {
+        "zh": "近12个月警情按严重程度加权，落在在用设备覆盖范围内的比例；盲区为200米网格。",
+        "en": "Share of the last 12 months' incidents, weighted by severity, inside an active "
+        "sensor's footprint; blind spots are 200 m grid cells.",
+    },
+    "lbl.verified_precision": {
+        "zh": "社区民警核查属实率（累计）",
+        "en": "Verified precision from officers' feedback (to date)",
+    },
+    "lbl.no_feedback": {"zh": "暂无核查反馈", "en": "No verification feedback yet"},
+    "lbl.fraud_cases": {"zh": "近12个月诈骗案件", "en": "Fraud cases, last 12 months"},
+    "lbl.no_dissuasion": {"zh": "暂无劝阻反馈", "en": "No dissuasion feedback yet"},
+    "lbl.uplift": {"zh": "劝阻效果（随机留置对照）", "en": "Outreach uplift (randomised hold-out)"},
+    "lbl.reached": {"zh": "已劝阻（低紧急度）", "en": "Reached (low urgency)"},
+    "lbl.held_out": {"zh": "随机留置（未联系）", "en": "Held out (not contacted)"},
+    "lbl.prevented_per_1000": {"zh": "每千人避免受骗", "en": "Prevented per 1,000 reached"},
+    "col.warnings": {"zh": "预警数", "en": "Warnings"},
+    "col.victim_rate": {"zh": "受骗率", "en": "Victimisation"},
+    "col.difference": {"zh": "差值（已劝阻 − 留置）", "en": "Difference (reached − held out)"},
+    "lbl.no_holdout": {
+        "zh": "未记录随机留置对照组，劝阻效果未作估计（不假定有效）。",
+        "en": "No randomised hold-out recorded: the effect of outreach is not estimated "
+        "(not assumed).",
+    },
+    "col.weighted": {"zh": "加权警情", "en": "Weighted incidents"},
+    "col.unseen": {"zh": "未覆盖占比", "en": "Unseen share"},
+    "col.decision": {"zh": "判定", "en": "Decision"},
+    "col.findings": {"zh": "发现数", "en": "Findings"},
+    "col.cases": {"zh": "案件数", "en": "Cases"},
+    "col.population": {"zh": "登记人口", "en": "Residents"},
+    "col.rate_10k": {"zh": "每万人", "en": "Per 10,000"},
+    "col.age_band": {"zh": "年龄段", "en": "Age band"},
+    "col.rate_ratio": {"zh": "率比", "en": "Rate ratio"},
+    "col.fed_back": {"zh": "已反馈", "en": "Fed back"},
+    "col.hit_rate": {"zh": "命中率", "en": "Hit rate"},
+    "decision.unregistered_resident": {
+        "zh": "疑似未登记实有人口",
+        "en": "Likely unregistered resident",
+    },
+    "decision.registration_stale": {"zh": "登记信息疑似失效", "en": "Registration likely stale"},
 }
 
 

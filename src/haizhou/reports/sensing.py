@@ -7,15 +7,16 @@
   community officers' feedback.
 * Telecom fraud (电信网络诈骗): the last 12 months' fraud cases by jurisdiction per resident
   (empirical Bayes, Gi*/Poisson, levelled), victim rate ratios by age band with exact CIs, and
-  the dissuasion hit rate by age band from instruction feedback. The uplift of outreach needs a
-  randomised hold-out; without one recorded in the store the report says so instead of
-  assuming an effect.
+  the dissuasion hit rate by age band from instruction feedback, and the uplift of outreach
+  from ``fraud.dissuasion``'s randomised hold-out and the recorded outcomes (low-urgency
+  warnings talked to against those held out, difference with a Newcombe 95 % CI); without a
+  hold-out recorded in the store the report says so instead of assuming an effect.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -32,18 +33,20 @@ from haizhou.analytics.coverage import (
     coverage_matrix_points,
     footprints,
 )
-from haizhou.analytics.fraud import high_risk_areas, rate_ratios
+from haizhou.analytics.fraud import high_risk_areas, rate_ratios, uplift
 from haizhou.analytics.spatial_stats import Neighbours
 from haizhou.domain import Jurisdiction
 from haizhou.geo.projection import LocalProjection
 from haizhou.store.repositories.sensors import list_sensors
 from haizhou.store.tables import CaseRow, FindingRow, InstructionRow, PersonRow
+from haizhou.store.tables.fraud import DissuasionOutcomeRow
 from haizhou.tasks.service import ModelPrecision, model_precision
 
-__all__ = ["SensingSection", "sensing_section"]
+__all__ = ["SensingSection", "sensing_section", "stored_uplift"]
 
 FRAUD_CATEGORIES = ("诈骗", "fraud")
 POPULATION_MODEL = "population.verification"
+DISSUASION_MODEL = "fraud.dissuasion"
 _RANGE = {"camera": 50.0, "plate_reader": 30.0, "wifi_probe": 100.0}
 
 
@@ -72,7 +75,8 @@ class SensingSection:
     dissuasion : pandas.DataFrame
         ``age_band, fed_back, at_risk, hit_rate`` from fraud instructions' feedback.
     uplift : dict or None
-        Outreach uplift when a randomised hold-out is recorded; ``None`` otherwise.
+        Outreach uplift over the 12 months when a randomised hold-out and outcomes are
+        recorded (:func:`stored_uplift`); ``None`` otherwise.
     """
 
     sensors_by_kind: dict[str, int]
@@ -292,6 +296,48 @@ def _dissuasion(session: Session, scope: Collection[str] | None) -> pd.DataFrame
     return g
 
 
+def stored_uplift(
+    session: Session, scope: Collection[str] | None, start: datetime, end: datetime
+) -> dict[str, Any] | None:
+    """Uplift of outreach from ``fraud.dissuasion``'s randomised hold-out (劝阻成效).
+
+    The low-urgency warnings of the findings created in ``[start, end)`` — talked to
+    (``fraud_dissuasion_talk``) or held out (``fraud_dissuasion_holdout``) — joined to their
+    recorded outcomes (``dissuasion_outcomes``). ``None`` when no hold-out was recorded or an
+    arm has no outcome yet; otherwise the :class:`~haizhou.analytics.fraud.UpliftResult`
+    fields plus ``warnings`` (in both arms) and ``with_outcome``.
+    """
+    q = select(FindingRow.kind, FindingRow.evidence, FindingRow.jurisdiction_code).where(
+        FindingRow.model_id == DISSUASION_MODEL,
+        FindingRow.kind.in_(("fraud_dissuasion_talk", "fraud_dissuasion_holdout")),
+        FindingRow.created_at >= start,
+        FindingRow.created_at < end,
+    )
+    if scope is not None:
+        q = q.where(FindingRow.jurisdiction_code.in_(list(scope)))
+    arm: dict[int, bool] = {}
+    for kind, evidence, _code in session.execute(q).all():
+        for wid in (evidence or {}).get("warning_ids", []):
+            arm[int(wid)] = kind == "fraud_dissuasion_talk"
+    if not arm or all(arm.values()):
+        return None
+    got: dict[int, bool] = {}
+    ids = list(arm)
+    for i in range(0, len(ids), 1000):
+        got.update(
+            session.execute(
+                select(DissuasionOutcomeRow.warning_id, DissuasionOutcomeRow.victimised).where(
+                    DissuasionOutcomeRow.warning_id.in_(ids[i : i + 1000])
+                )
+            ).all()
+        )
+    treated = np.array([arm[w] for w in got], bool)
+    if treated.all() or not treated.any():
+        return None
+    res = uplift(np.array(list(got.values()), bool), treated)
+    return {**asdict(res), "warnings": len(arm), "with_outcome": len(got)}
+
+
 def sensing_section(
     *,
     session: Session,
@@ -322,5 +368,5 @@ def sensing_section(
         fraud_areas=areas,
         fraud_age=ages,
         dissuasion=_dissuasion(session, scope),
-        uplift=None,
+        uplift=stored_uplift(session, scope, year_start, end),
     )

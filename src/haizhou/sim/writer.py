@@ -4,11 +4,11 @@ Layout of ``out_dir``::
 
     jurisdictions.geojson  roads.geojson  pois.geojson
     incidents.csv  cases.csv  sensors.csv  persons.csv
-    sightings.parquet  drone_scenarios.json
+    sightings.parquet  drone_scenarios.json  fraud_warnings.csv
     truth/hotspots.geojson  truth/surges.csv  truth/offenders.csv  truth/offender_profiles.csv
     truth/repeat_addresses.csv  truth/floating_residents.csv  truth/fraud_risk.csv
     truth/fraud_types.csv  truth/near_repeat.csv  truth/burglary_branching.csv
-    truth/incident_origins.csv
+    truth/incident_origins.csv  truth/fraud_warnings.csv
     manifest.json
 
 CSV: UTF-8 without BOM, ``\\n`` line ends, a header row, rows in id order, empty field for a
@@ -32,6 +32,7 @@ import pyarrow.parquet as pq
 from haizhou import __version__
 from haizhou.sim import catalog
 from haizhou.sim.city import CST, City
+from haizhou.sim.fraud_warnings import FRAUD_WARNING_COLUMNS, generate_fraud_warnings
 
 INCIDENT_COLUMNS = (
     "incident_id",
@@ -84,6 +85,11 @@ PERSON_COLUMNS = (
 COORD_COLUMNS = {"lon", "lat", "residence_lon", "residence_lat", "home_lon", "home_lat"}
 FORMATS = {
     "loss_amount": "{:.2f}",
+    "loss": "{:.2f}",
+    "contacts": "{:.0f}",
+    "call_minutes": "{:.1f}",
+    "transfer_amount": "{:.2f}",
+    "potential_loss": "{:.2f}",
     "range_m": "{:.1f}",
     "heading_deg": "{:.1f}",
     "fov_deg": "{:.1f}",
@@ -203,6 +209,9 @@ def write_city(city: City, out_dir: Path) -> dict[str, Path]:
         json.dumps(city.drone_scenarios, ensure_ascii=False, separators=(",", ":")) + "\n",
         encoding="utf-8",
     )
+    fraud_warnings = generate_fraud_warnings(city)
+    _write_csv(fraud_warnings.warnings, _path("fraud_warnings.csv"), FRAUD_WARNING_COLUMNS)
+    _write_csv(fraud_warnings.truth, _path("truth/fraud_warnings.csv"))
     t = city.truth
     _write_geojson(t.hotspots, _path("truth/hotspots.geojson"))
     for name, frame in (

@@ -68,7 +68,9 @@ _DEFAULT_RULES = {
         Level.ORANGE: Decision.AUTO,
         Level.YELLOW: Decision.APPROVAL,
         Level.BLUE: Decision.APPROVAL,
-    }
+    },
+    # a randomised hold-out of fraud.dissuasion is recorded, never issued (docs/fraud.md)
+    "fraud_dissuasion_holdout": dict.fromkeys(Level, Decision.IGNORE),
 }
 
 
@@ -199,7 +201,7 @@ def policy_from_mapping(values: Mapping[str, Any] | None) -> InstructionPolicy:
                 merged[name] = {**base, **merged[name]}
         if isinstance(merged.get("rules"), Mapping):
             star = {lv.value: d.value for lv, d in defaults.rules["*"].items()}
-            rules = dict(merged["rules"])
+            rules = {k: v for k, v in defaults.rules.items() if k != "*"} | dict(merged["rules"])
             if isinstance(rules.get("*", {}), Mapping):
                 rules["*"] = {**star, **rules.get("*", {})}
             merged["rules"] = rules
