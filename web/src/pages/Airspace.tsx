@@ -62,6 +62,20 @@ type LiveMessage =
 
 const EFFECTORS = ["jammer", "takeover", "net"] as const;
 const COUNTER_ROLES = new Set(["airspace_operator", "commander"]);
+// Words of the picture the API gives in English (class, authorisation), shown in the UI language.
+const WORDS: Record<string, [string, string]> = {
+  drone: ["无人机", "drone"],
+  bird: ["鸟类", "bird"],
+  manned: ["有人机", "manned aircraft"],
+  unknown: ["未知", "unknown"],
+  authorised: ["已授权", "authorised"],
+  unauthorised: ["未授权", "unauthorised"],
+  violation: ["违规", "violation"],
+};
+const LIST_STYLE = { listStyle: "none", padding: 0, margin: "4px 0" } as const;
+const ROW_STYLE = { width: "100%", textAlign: "left", display: "flex", alignItems: "center", gap: 6 } as const;
+const SWATCH_STYLE = { display: "inline-block", width: 10, height: 10, borderRadius: 5, flex: "none" } as const;
+
 const LEVEL_HEX: Record<string, string> = { red: "#d7263d", orange: "#f46036", yellow: "#e2b714", blue: "#2e86ab" };
 const LEVEL_COLOUR = ["match", ["get", "level"], "red", "#d7263d", "orange", "#f46036", "yellow", "#e2b714", "#2e86ab"];
 const ZONE_COLOUR = ["match", ["get", "kind"], "no_fly", "#d7263d", "event", "#f46036", "school", "#8e44ad", "airport_approach", "#2c3e50", "hospital", "#27ae60", "#7f8c8d"];
@@ -219,6 +233,7 @@ export function Airspace({ user }: { user: User }) {
 
   const track = selected === null ? undefined : tracksRef.current.get(selected);
   const zh = lang === "zh-CN";
+  const word = (w: string) => (WORDS[w] ? WORDS[w][zh ? 0 : 1] : w);
   return (
     <div className="airspace" data-testid="airspace-page" style={{ display: "flex", height: "100%" }}>
       <div ref={container} className="map" data-testid="airspace-map" style={{ flex: 1, minHeight: 400 }} />
@@ -227,21 +242,22 @@ export function Airspace({ user }: { user: User }) {
           {connected ? t("airspace.live") : t("airspace.offline")} · {tracks.length} {t("airspace.tracks")}
         </div>
         {notice && <div className="notice" role="alert" data-testid="airspace-notice">{notice}</div>}
-        <ul data-testid="airspace-tracks" className="air-list">
+        <ul data-testid="airspace-tracks" className="air-list" style={LIST_STYLE}>
           {tracks.slice(0, 8).map((tr) => (
             <li key={tr.id} className={`level-${tr.level}${tr.id === selected ? " selected" : ""}`}>
-              <button type="button" onClick={() => setSelected(tr.id)}>
-                <span className="swatch" style={{ background: LEVEL_HEX[tr.level] ?? LEVEL_HEX.blue }} />
-                {tr.serial_masked ?? `#${tr.track_id}`} · {tr.label} · {tr.authorisation} · {t(`level.${tr.level}`)} · {Math.round(tr.distance_m)} m
+              <button type="button" onClick={() => setSelected(tr.id)} style={{ ...ROW_STYLE, fontWeight: tr.id === selected ? 600 : 400 }}>
+                <span className="swatch" style={{ ...SWATCH_STYLE, background: LEVEL_HEX[tr.level] ?? LEVEL_HEX.blue }} />
+                {tr.serial_masked ?? `#${tr.track_id}`} · {word(tr.label)} · {word(tr.authorisation)} · {t(`level.${tr.level}`)} · {Math.round(tr.distance_m)} m
               </button>
             </li>
           ))}
         </ul>
         <h3>{t("airspace.alerts")}</h3>
-        <ul data-testid="airspace-alerts">
+        <ul data-testid="airspace-alerts" style={LIST_STYLE}>
           {alerts.map((a) => (
             <li key={a.id} className={`level-${a.level}`}>
-              <button type="button" onClick={() => setSelected(a.track_id)}>
+              <button type="button" onClick={() => setSelected(a.track_id)} style={ROW_STYLE}>
+                <span style={{ ...SWATCH_STYLE, background: LEVEL_HEX[a.level] ?? LEVEL_HEX.blue }} />
                 {new Date(a.raised_at).toLocaleTimeString(zh ? "zh-CN" : "en")} {a.title}
               </button>
             </li>
@@ -253,10 +269,10 @@ export function Airspace({ user }: { user: User }) {
         ) : (
           <div data-testid="airspace-track">
             <div>
-              #{track.id} {track.serial_masked ?? ""} · {track.label} ({Math.round(track.confidence * 100)}%)
+              #{track.id} {track.serial_masked ?? ""} · {word(track.label)} ({Math.round(track.confidence * 100)}%)
             </div>
             <div>
-              {t("airspace.authorisation")}: {track.authorisation} · {t(`level.${track.level}`)} ({track.threat_score.toFixed(2)})
+              {t("airspace.authorisation")}: {word(track.authorisation)} · {t(`level.${track.level}`)} ({track.threat_score.toFixed(2)})
             </div>
             <div>
               {Math.round(track.distance_m)} m · {Math.round(track.alt_m)} m · {track.speed_mps.toFixed(1)} m/s
@@ -285,7 +301,10 @@ export function Airspace({ user }: { user: User }) {
         )}
         {last && (
           <div data-testid="airspace-decision" className={`decision ${last.status}`}>
-            {t(`airspace.status.${last.status}`)}
+            <strong>
+              #{last.id} {t(`airspace.effector.${last.effector as (typeof EFFECTORS)[number]}`)} → #{last.track_id}: {t(`airspace.status.${last.status}`)}
+            </strong>
+            {last.confirmed_by && <div>{last.requested_by} → {last.confirmed_by}</div>}
             {last.refusals.map((r) => (
               <div key={r.code}>{r.message}</div>
             ))}
@@ -293,7 +312,7 @@ export function Airspace({ user }: { user: User }) {
           </div>
         )}
         <h3>{t("airspace.pending")}</h3>
-        <ul data-testid="airspace-pending">
+        <ul data-testid="airspace-pending" style={LIST_STYLE}>
           {pending.map((p) => (
             <li key={p.id}>
               #{p.id} {t(`airspace.effector.${p.effector as (typeof EFFECTORS)[number]}`)} → #{p.track_id} ({p.requested_by})

@@ -21,7 +21,7 @@ import numpy as np
 from scipy.stats import chi2
 
 from haizhou.airspace.tracking.types import Detection
-from haizhou.airspace.tracking.update import Updater
+from haizhou.airspace.tracking.update import KalmanUpdater, Updater
 
 __all__ = ["Gate", "GateResult", "MahalanobisGate"]
 
@@ -105,7 +105,17 @@ class MahalanobisGate:
         cost = np.full((n, m), np.inf)
         if n == 0 or m == 0:
             return GateResult(distance=distance, cost=cost)
+        linear = [
+            j
+            for j, det in enumerate(detections)
+            if det.model.kind == "position" and type(updater) is KalmanUpdater
+        ]
+        if linear:
+            self._gate_positions(states, covariances, detections, linear, distance, cost)
+        done = set(linear)
         for j, det in enumerate(detections):
+            if j in done:
+                continue
             nu, s = updater.innovations(states, covariances, det)
             d2 = np.einsum("ni,ni->n", nu, np.linalg.solve(s, nu[..., None])[..., 0])
             _, logdet = np.linalg.slogdet(s)
@@ -113,3 +123,29 @@ class MahalanobisGate:
             inside = d2 <= self.threshold(nu.shape[1])
             cost[inside, j] = d2[inside] + logdet[inside]
         return GateResult(distance=distance, cost=cost)
+
+    def _gate_positions(
+        self,
+        states: np.ndarray,
+        covariances: np.ndarray,
+        detections: Sequence[Detection],
+        columns: list[int],
+        distance: np.ndarray,
+        cost: np.ndarray,
+    ) -> None:
+        """Every track against every 3-D position detection in one batched solve.
+
+        The Kalman updater's position model is linear (``H`` picks x, y, z), so the
+        innovation covariance is ``P[:3, :3] + R``: the same numbers as
+        :meth:`KalmanUpdater.innovations`, for all pairs at once instead of one detection at
+        a time.
+        """
+        z = np.array([detections[j].measurement for j in columns], dtype=float)  # (m, 3)
+        r = np.stack([detections[j].model.matrix for j in columns])  # (m, 3, 3)
+        nu = z[None, :, :] - states[:, None, :3]  # (n, m, 3)
+        s = covariances[:, None, :3, :3] + r[None, :, :, :]  # (n, m, 3, 3)
+        d2 = np.einsum("nmi,nmi->nm", nu, np.linalg.solve(s, nu[..., None])[..., 0])
+        _, logdet = np.linalg.slogdet(s)
+        inside = d2 <= self.threshold(3)
+        distance[:, columns] = d2
+        cost[:, columns] = np.where(inside, d2 + logdet, np.inf)

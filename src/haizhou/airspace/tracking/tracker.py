@@ -281,33 +281,35 @@ class MultiSensorTracker:
         self._predict_to(now)
         reviewed: list[Track] = []
         for t in self._tracks:
-            t = dataclasses.replace(
-                t, steps=t.steps + 1, hits=t.hits + (1 if t.track_id in updated else 0)
-            )
+            t = _evolve(t, steps=t.steps + 1, hits=t.hits + (1 if t.track_id in updated else 0))
             fate = self.initiator.review(t)
             if fate == "drop":
                 continue
-            reviewed.append(
-                dataclasses.replace(t, status="confirmed") if fate == "confirmed" else t
-            )
+            if fate == "confirmed" and t.status != "confirmed":
+                t = _evolve(t, status="confirmed")
+            reviewed.append(t)
         kept, gone = self.deleter.delete(reviewed, now)
         self._deleted.extend(g for g in gone if g.status == "confirmed")
         self._tracks = kept
         return sorted((t for t in kept if t.status == "confirmed"), key=lambda t: t.track_id)
 
     def _predict_to(self, time_s: float) -> None:
-        if not self._tracks:
+        # Only tracks behind ``time_s`` move: a track already there (updated in this frame,
+        # or predicted by the previous call) is kept as it is, which is what a zero-length
+        # prediction would give, without rebuilding every track on every call.
+        behind = [i for i, t in enumerate(self._tracks) if t.time_s < time_s]
+        if not behind:
             return
-        x = np.stack([t.state for t in self._tracks])
-        p = np.stack([t.covariance for t in self._tracks])
-        dt = np.array([time_s - t.time_s for t in self._tracks])
+        tracks = list(self._tracks)
+        x = np.stack([tracks[i].state for i in behind])
+        p = np.stack([tracks[i].covariance for i in behind])
+        dt = np.array([time_s - tracks[i].time_s for i in behind])
         x, p = self.predictor.predict(x, p, dt)
         x.flags.writeable = False  # tracks are shared with callers: nobody edits them in place
         p.flags.writeable = False
-        self._tracks = [
-            dataclasses.replace(t, state=x[i], covariance=p[i], time_s=max(time_s, t.time_s))
-            for i, t in enumerate(self._tracks)
-        ]
+        for k, i in enumerate(behind):
+            tracks[i] = _evolve(tracks[i], state=x[k], covariance=p[k], time_s=time_s)
+        self._tracks = tracks
 
     def _batch(self, batch: Sequence[Detection], time_s: float, updated: set[int]) -> None:
         self._predict_to(time_s)
@@ -366,6 +368,26 @@ class MultiSensorTracker:
         self._tracks = new_tracks
 
 
+_TRACK_FIELDS = tuple(f.name for f in dataclasses.fields(Track))
+_new = object.__new__
+_set = object.__setattr__
+
+
+def _evolve(t: Track, **changes: Any) -> Track:
+    """``dataclasses.replace`` for a :class:`Track`, without its per-call overhead.
+
+    :class:`Track` has no ``__post_init__`` and no ``init=False`` fields, so copying every
+    slot and setting the changed ones is the same object ``replace`` would build; the live
+    tracker does this for every track on every step.
+    """
+    if type(t) is not Track:
+        return dataclasses.replace(t, **changes)
+    new = _new(Track)
+    for name in _TRACK_FIELDS:
+        _set(new, name, changes[name] if name in changes else getattr(t, name))
+    return new
+
+
 def _threshold(gate: Gate, dim: int) -> float:
     fn = getattr(gate, "threshold", None)
     return float(fn(dim)) if callable(fn) else 16.0
@@ -390,7 +412,7 @@ def _absorb(t: Track, det: Detection, state: np.ndarray, cov: np.ndarray) -> Tra
     cov = np.array(cov, dtype=float)
     state.flags.writeable = False
     cov.flags.writeable = False
-    return dataclasses.replace(
+    return _evolve(
         t,
         state=state,
         covariance=cov,
