@@ -97,8 +97,8 @@ def city_data(scale: float, category: str) -> tuple[CrimeTable, Offenders, list[
 # ours
 
 
-def run_ours(crimes, offenders, folds, params) -> tuple[dict, float, list[str]]:
-    start = time.perf_counter()
+def run_ours(crimes, offenders, folds, params) -> tuple[dict, float, list[str], float]:
+    start, cpu = time.perf_counter(), time.process_time()
     scores, learners = [], []
     for train, test in folds:
         model = LinkageModel(**params).fit(crimes.subset(train), offenders.subset(train))
@@ -107,7 +107,7 @@ def run_ours(crimes, offenders, folds, params) -> tuple[dict, float, list[str]]:
         res = model.link(tc)
         labels = cluster_series(len(tc), res.i, res.j, res.probability, threshold=0.5)
         scores.append(score_fold(tc, to, res.i, res.j, res.probability, labels))
-    return pool(scores), time.perf_counter() - start, learners
+    return pool(scores), time.perf_counter() - start, learners, time.process_time() - cpu
 
 
 # ------------------------------------------------------------------------------------------
@@ -184,7 +184,9 @@ def _patched_csl():
     return csl
 
 
-def run_baseline(crimes, offenders, folds, mo, *, all_pairs: bool, params) -> tuple[dict, float]:
+def run_baseline(
+    crimes, offenders, folds, mo, *, all_pairs: bool, params
+) -> tuple[dict, float, float]:
     csl = _patched_csl()
     from scipy.cluster.hierarchy import fcluster
 
@@ -196,7 +198,7 @@ def run_baseline(crimes, offenders, folds, mo, *, all_pairs: bool, params) -> tu
         "categorical": mo,
     }
     var = ["spatial", "temporal", "tod", "dow", *mo]
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     scores = []
     for train, test in folds:
         tr, to = crimes.subset(train), offenders.subset(train)
@@ -255,7 +257,7 @@ def run_baseline(crimes, offenders, folds, mo, *, all_pairs: bool, params) -> tu
         else:
             labels = cluster_series(len(tc), ti, tj, post, threshold=0.5)
         scores.append(score_fold(tc, toff, ti, tj, post, labels))
-    return pool(scores), time.perf_counter() - start
+    return pool(scores), time.perf_counter() - start, time.process_time() - cpu
 
 
 # ------------------------------------------------------------------------------------------
@@ -287,12 +289,13 @@ def main(argv: list[str] | None = None) -> int:
             params = {"learner": "auto", "max_distance_m": 3000.0, "max_gap_days": 120.0}
             all_pairs = False
         folds = grouped_folds(offenders, n_splits=5)
-        ours, ours_s, learners = run_ours(crimes, offenders, folds, params)
+        ours, ours_s, learners, ours_cpu = run_ours(crimes, offenders, folds, params)
         line = {
             "name": f"linkage_{name}",
             "n_crimes": len(crimes),
             "n_offenders": int(offenders.offender_ids.size),
             "ours_s": round(ours_s, 2),
+            "ours_cpu_s": round(ours_cpu, 2),
             "ours": dict(ours),
             "ours_learners": learners,
             "params": params,
@@ -301,13 +304,15 @@ def main(argv: list[str] | None = None) -> int:
             try:
                 import crimeserieslinkage  # noqa: F401
 
-                base, base_s = run_baseline(
+                base, base_s, base_cpu = run_baseline(
                     crimes, offenders, folds, mo, all_pairs=all_pairs, params=params
                 )
                 line |= {
                     "baseline": "crimeserieslinkage 1.1.0 naiveBayes (Porter & Reich)",
                     "baseline_s": round(base_s, 2),
+                    "baseline_cpu_s": round(base_cpu, 2),
                     "ratio": round(base_s / ours_s, 2) if ours_s else None,
+                    "cpu_ratio": round(base_cpu / ours_cpu, 2) if ours_cpu else None,
                     "baseline_scores": base,
                     "auc_gain": round(ours["pairwise_auc"] - base["pairwise_auc"], 4),
                     "bcubed_gain_pct": round(100 * (ours["bcubed_f1"] / base["bcubed_f1"] - 1), 2),

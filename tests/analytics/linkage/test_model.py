@@ -52,7 +52,7 @@ def test_auto_compares_three_learners(data):
     crimes, offenders = data
     model = LinkageModel(max_distance_m=3000, max_gap_days=90, max_unlinked=3000, n_splits=3)
     model.fit(crimes, offenders)
-    assert set(model.cv_scores_) == {"naive_bayes", "logistic", "gbm"}
+    assert set(model.cv_scores_) == {"naive_bayes", "logistic", "blend"}
     best = max(model.cv_scores_, key=lambda k: model.cv_scores_[k]["roc_auc"])
     assert model.learner_name_ == best
     assert all(0.8 < s["roc_auc"] <= 1 for s in model.cv_scores_.values())
