@@ -220,5 +220,13 @@ def test_reading_findings_that_name_people_is_audited(sqlite_world: Any, bureau:
     features = analyst.get("/api/map/findings", params=bureau.WINDOW).json()["features"]
     assert any(f["properties"]["evidence"].get("person_pseudonyms") for f in features)
     reads = map_reads()
-    engine.dispose()
     assert len(reads) == 1 and reads[0][0] == "analyst1" and "'1': 2" in reads[0][1]
+    # A station officer sees how many people a finding names, not who: nothing personal read.
+    officer = sqlite_world.login("officer_a")
+    seen = officer.get("/api/map/findings", params=bureau.WINDOW).json()["features"]
+    named = [f["properties"]["evidence"] for f in seen if f["id"] == 1]
+    assert named and named[0]["person_pseudonyms"] is None
+    assert named[0]["person_pseudonyms_count"] == 2
+    assert "ab12" not in str(seen)
+    assert len(map_reads()) == 1
+    engine.dispose()

@@ -19,6 +19,7 @@ IMPORT_ORDER = (
     ("persons", "persons.csv"),
     ("incidents", "incidents.csv"),
     ("cases", "cases.csv"),
+    ("fraud_warnings", "fraud_warnings.csv"),
 )
 
 

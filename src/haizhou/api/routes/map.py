@@ -507,6 +507,7 @@ def read_findings(
     session: SessionDep,
     scope: ScopeDep,
     audit: AuditDep,
+    user: CurrentUser,
     start: StartQuery = None,
     end: EndQuery = None,
     level: Annotated[
@@ -517,7 +518,8 @@ def read_findings(
     """Findings whose window overlaps ``[start, end)``, with their level and evidence.
 
     Evidence that names people (pseudonyms, e.g. of a population-verification finding) is
-    personal data: the read is audited with the findings and the number of people in each.
+    personal data: roles allowed ``findings.people`` see it and the read is audited with the
+    findings and the number of people in each; other roles get the count only.
     """
     start, end = resolve_window(start, end, request)
     stored = list_findings(
@@ -528,7 +530,8 @@ def read_findings(
         for s in stored
         if (n := sum(len(s.finding.evidence.get(k) or ()) for k in PERSONAL_EVIDENCE_KEYS))
     }
-    if personal:
+    show_people = allowed(user.role, Permission.FINDINGS_PEOPLE)
+    if personal and show_people:
         audit("findings.read", target="map.findings", detail={"people_by_finding": personal})
     features = [
         {
@@ -547,12 +550,22 @@ def read_findings(
                 "model_id": s.finding.model_id,
                 "model_version": s.finding.model_version,
                 "jurisdiction_code": s.jurisdiction_code,
-                "evidence": s.finding.evidence,
+                "evidence": s.finding.evidence if show_people else _without_people(s.finding),
             },
         }
         for s in stored
     ]
     return _json({"type": "FeatureCollection", "features": features})
+
+
+def _without_people(finding: Any) -> dict[str, Any]:
+    """The evidence with the people it names replaced by how many there are."""
+    evidence = dict(finding.evidence)
+    for key in PERSONAL_EVIDENCE_KEYS:
+        if key in evidence:
+            evidence[key] = None
+            evidence[f"{key}_count"] = len(finding.evidence[key] or ())
+    return evidence
 
 
 _BASE_LAYERS = {"roads": "roads.geojson", "places": "pois.geojson"}
