@@ -10,7 +10,13 @@ SQLAlchemy engine (what most code does). Same file, same run, each side in a fre
 CPU seconds count the process and its child processes (our ADBC writer process): on a shared,
 loaded machine they are steadier than wall time, so both are printed, with the load average.
 
-Run: ``.venv/bin/python benchmarks/bench_import.py [--rows N]``; prints one JSON line.
+With ``--backends sqlite,postgresql`` the same import also runs into PostgreSQL (a fresh schema
+of ``--postgres-url``, dropped afterwards) in the same run, and the line gains ``postgresql_*``
+keys and ``ratio_postgresql`` (SQLite seconds / PostgreSQL seconds). The PostgreSQL server's
+own CPU is not in ``postgresql_cpu_s`` (a separate process): that figure is the client's.
+
+Run: ``.venv/bin/python benchmarks/bench_import.py [--rows N] [--backends sqlite,postgresql]``;
+prints one JSON line.
 """
 
 from __future__ import annotations
@@ -184,6 +190,54 @@ def run_ours(
     return elapsed, cpu, peak_rss_mb(), summary.to_dict()
 
 
+DEFAULT_POSTGRES_URL = os.environ.get(
+    "HAIZHOU_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+def run_ours_postgresql(
+    csv_path: Path, geojson: Path, work: Path, batch_size: int, server_url: str
+) -> tuple[float, float, float, dict]:
+    """Import into a fresh schema of PostgreSQL ``server_url`` (dropped afterwards)."""
+    import uuid
+
+    import sqlalchemy as sa
+
+    from haizhou.ingest import import_file
+    from haizhou.store import migrate
+    from haizhou.store.engine import make_engine
+
+    schema = f"bench_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(server_url)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in server_url else "?"
+    url = f"{server_url}{sep}options=-csearch_path%3D{schema}"
+    try:
+        migrate.upgrade(url)
+        engine = make_engine(url)
+        data_dir = work / "data_pg"
+        import_file(
+            "jurisdictions", geojson, engine=engine, data_dir=data_dir, pseudonym_key=BENCH_KEY
+        )
+        t0, c0 = time.perf_counter(), cpu_seconds()
+        summary = import_file(
+            "incidents",
+            csv_path,
+            engine=engine,
+            data_dir=data_dir,
+            pseudonym_key=BENCH_KEY,
+            batch_size=batch_size,
+        )
+        elapsed, cpu = time.perf_counter() - t0, cpu_seconds() - c0
+        engine.dispose()
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+    return elapsed, cpu, peak_rss_mb(), summary.to_dict()
+
+
 def run_baseline(csv_path: Path, work: Path) -> tuple[float, float, float]:
     """pandas.read_csv + DataFrame.to_sql on a sqlite3 connection, no validation."""
     import pandas as pd
@@ -228,7 +282,20 @@ def main(argv: list[str] | None = None) -> int:
         default="auto",
         help="our SQLite writer: ADBC in a writer process, or sqlite3 (default: by file size)",
     )
+    parser.add_argument(
+        "--backends",
+        default="sqlite",
+        help="comma-separated: sqlite (always run, the default) and/or postgresql",
+    )
+    parser.add_argument(
+        "--postgres-url",
+        default=DEFAULT_POSTGRES_URL,
+        help="PostgreSQL server for --backends postgresql (a fresh schema is used)",
+    )
     args = parser.parse_args(argv)
+    backends = {b.strip() for b in args.backends.split(",") if b.strip()}
+    if not backends <= {"sqlite", "postgresql"}:
+        parser.error(f"--backends {args.backends!r}: use sqlite and/or postgresql")
     work = Path(tempfile.mkdtemp(prefix="haizhou-bench-import-", dir="/tmp"))
     try:
         csv_path = work / "incidents.csv"
@@ -244,6 +311,11 @@ def main(argv: list[str] | None = None) -> int:
         ours_s, ours_cpu, ours_rss, summary = _in_child(
             run_ours, csv_path, geojson, work, args.batch_size, arrow
         )
+        pg = None
+        if "postgresql" in backends:
+            pg = _in_child(
+                run_ours_postgresql, csv_path, geojson, work, args.batch_size, args.postgres_url
+            )
         load_after = os.getloadavg()
         result = {
             "name": "import_incidents_csv_sqlite",
@@ -278,6 +350,17 @@ def main(argv: list[str] | None = None) -> int:
             },
             "cpus": os.cpu_count(),
         }
+        if pg is not None:
+            pg_s, pg_cpu, pg_rss, pg_summary = pg
+            result |= {
+                "postgresql_s": round(pg_s, 3),
+                "postgresql_rows_per_s": round(args.rows / pg_s),
+                "postgresql_cpu_s": round(pg_cpu, 3),
+                "postgresql_peak_rss_mb": round(pg_rss, 1),
+                "postgresql_accepted": pg_summary["accepted"],
+                "postgresql_quarantined": pg_summary["quarantined"],
+                "ratio_postgresql": round(ours_s / pg_s, 3),
+            }
         sys.stdout.write(json.dumps(result, ensure_ascii=False) + "\n")
     finally:
         if not args.keep:

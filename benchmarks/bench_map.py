@@ -24,6 +24,12 @@ the index answered (the SQL path answers meanwhile).
 Run: ``.venv/bin/python benchmarks/bench_map.py [--incidents 1000000] [--seconds 20]
 [--workers 2]``. The store is kept in ``$TMPDIR/haizhou-bench-map`` and reused when it already
 holds the data. Prints one JSON line.
+
+``--backends sqlite,postgresql`` also serves the same incidents from PostgreSQL (schema
+``bench_map_<N>`` of ``--postgres-url``, kept and reused like the SQLite file) in the same run:
+set-ups ``baseline`` and ``index_Nw`` again, keyed ``postgresql.<set-up>.<figure>``, plus
+``postgresql_ours_s``, ``postgresql_baseline_s`` and ``ratio_postgresql`` (SQLite ours_s /
+PostgreSQL ours_s). The default (SQLite only) prints what it always printed.
 """
 
 from __future__ import annotations
@@ -52,8 +58,26 @@ CENTRE = (119.20, 34.60)
 STATIONS = [f"320706-{k:02d}" for k in range(1, 13)]
 
 
-def _store(directory: Path, n: int) -> str:
-    """Create (or reuse) the store with ``n`` incidents; return its URL."""
+DEFAULT_POSTGRES_URL = os.environ.get(
+    "HAIZHOU_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+def _postgres_store_url(server_url: str, n: int) -> str:
+    """A URL on schema ``bench_map_<n>`` of ``server_url`` (created when missing)."""
+    import sqlalchemy as sa
+
+    schema = f"bench_map_{n}"
+    admin = sa.create_engine(server_url)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+    admin.dispose()
+    sep = "&" if "?" in server_url else "?"
+    return f"{server_url}{sep}options=-csearch_path%3D{schema}"
+
+
+def _store(directory: Path, n: int, url: str | None = None) -> str:
+    """Create (or reuse) the store with ``n`` incidents; return its URL (default: SQLite)."""
     from sqlalchemy import func, insert, select
 
     from haizhou.geo.h3cells import cells_from_lonlat
@@ -63,7 +87,7 @@ def _store(directory: Path, n: int) -> str:
     from haizhou.store.tables import IncidentRow, JurisdictionRow, UserRow
 
     directory.mkdir(parents=True, exist_ok=True)
-    url = f"sqlite:///{directory / 'haizhou.db'}"
+    url = url or f"sqlite:///{directory / 'haizhou.db'}"
     upgrade(url)
     engine = make_engine(url)
     with make_sessionmaker(engine)() as session:
@@ -370,7 +394,16 @@ def main() -> None:
     parser.add_argument(
         "--dir", type=Path, default=Path(tempfile.gettempdir()) / "haizhou-bench-map"
     )
+    parser.add_argument(
+        "--backends",
+        default="sqlite",
+        help="comma-separated: sqlite (always run, the default) and/or postgresql",
+    )
+    parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES_URL)
     args = parser.parse_args()
+    backends = {b.strip() for b in args.backends.split(",") if b.strip()}
+    if not backends <= {"sqlite", "postgresql"}:
+        parser.error(f"--backends {args.backends!r}: use sqlite and/or postgresql")
 
     url = _store(args.dir, args.incidents)
     setups = {
@@ -401,6 +434,24 @@ def main() -> None:
     for name, figures in measured.items():
         for key, value in figures.items():
             result[f"{name}.{key}"] = value
+    if "postgresql" in backends:
+        pg_dir = args.dir / "postgresql"
+        pg_url = _store(
+            pg_dir, args.incidents, _postgres_store_url(args.postgres_url, args.incidents)
+        )
+        pg_setups = {"baseline": (1, "sql"), f"index_{args.workers}w": (args.workers, "index")}
+        pg = {
+            name: _measure(pg_dir, pg_url, workers, aggregates, args.seconds, args.clients)
+            for name, (workers, aggregates) in pg_setups.items()
+        }
+        for name, figures in pg.items():
+            for key, value in figures.items():
+                result[f"postgresql.{name}.{key}"] = value
+        pg_ours = worst(pg[f"index_{args.workers}w"])
+        result["postgresql_ours_s"] = round(pg_ours, 4)
+        result["postgresql_baseline_s"] = round(worst(pg["baseline"]), 4)
+        result["ratio_postgresql"] = round(worst(ours) / pg_ours, 2)
+        result["postgresql_meets_target"] = pg_ours < 0.150
     result["target_p95_ms"] = 150
     result["meets_target"] = worst(ours) < 0.150
     print(json.dumps(result))

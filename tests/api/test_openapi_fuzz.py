@@ -50,6 +50,8 @@ def test_no_operation_answers_with_a_server_error(sqlite_world: Any) -> None:
             continue  # would end the session the other operations use; see test_auth
         if operation.label == "POST /api/reports":
             continue  # renders a whole report (seconds) per example; see test_reports_api
+        if operation.label == "POST /api/jobs":
+            continue  # would queue real jobs on the shared NATS, 503 without it; test_jobs_api
         labels.append(operation.label)
         _fuzz(operation, cookies, headers, statuses)
     assert any("hexagons" in label for label in labels) and len(labels) >= 9

@@ -11,7 +11,7 @@ who and when (the service writes it).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Annotated, Any
@@ -281,6 +281,34 @@ def _lead_only(record: InstructionRecord, scope: ScopeDep) -> None:
         )
 
 
+def _as_lead(
+    action: Callable[..., InstructionRecord],
+    instruction_id: int,
+    session: Any,
+    scope: Any,
+    user: Any,
+    now: datetime,
+    **extra: Any,
+) -> dict[str, Any]:
+    """Run a lifecycle ``action`` of the service as the lead unit, commit, and answer the item."""
+    codes = scope.codes
+    with http_errors():
+        record = service.get_instruction(
+            session=session, scope=codes, instruction_id=instruction_id
+        )
+        _lead_only(record, scope)
+        record = action(
+            session=session,
+            instruction_id=instruction_id,
+            now=now,
+            actor=user.username,
+            actor_role=user.role.value,
+            scope=codes,
+            **extra,
+        )
+    return _acted(record, session, now)
+
+
 def _acted(record: InstructionRecord, session: Any, now: datetime) -> dict[str, Any]:
     session.commit()
     return item_of(record, now)
@@ -306,22 +334,8 @@ def sign_instruction(
     body: SignBody | None = None,
 ) -> dict[str, Any]:
     """issued → signed; by the lead unit (409 from any other state)."""
-    codes = scope.codes
-    with http_errors():
-        record = service.get_instruction(
-            session=session, scope=codes, instruction_id=instruction_id
-        )
-        _lead_only(record, scope)
-        record = service.sign(
-            session=session,
-            instruction_id=instruction_id,
-            now=now,
-            actor=user.username,
-            actor_role=user.role.value,
-            scope=codes,
-            assignee=body.assignee if body else None,
-        )
-    return _acted(record, session, now)
+    assignee = body.assignee if body else None
+    return _as_lead(service.sign, instruction_id, session, scope, user, now, assignee=assignee)
 
 
 @router.post(
@@ -334,21 +348,7 @@ def start_instruction(
     instruction_id: IdPath, session: SessionDep, scope: ScopeDep, user: CurrentUser, now: NowDep
 ) -> dict[str, Any]:
     """signed or returned → in_progress; by the lead unit."""
-    codes = scope.codes
-    with http_errors():
-        record = service.get_instruction(
-            session=session, scope=codes, instruction_id=instruction_id
-        )
-        _lead_only(record, scope)
-        record = service.start(
-            session=session,
-            instruction_id=instruction_id,
-            now=now,
-            actor=user.username,
-            actor_role=user.role.value,
-            scope=codes,
-        )
-    return _acted(record, session, now)
+    return _as_lead(service.start, instruction_id, session, scope, user, now)
 
 
 @router.post(
@@ -367,27 +367,21 @@ def feed_back_instruction(
     settings: SettingsDep,
 ) -> dict[str, Any]:
     """signed, in_progress or returned → fed_back, with verified true/false/null and text."""
-    codes = scope.codes
     if not body.text.strip():
         raise HTTPException(422, detail="feedback text is blank; say what was found and done")
-    with http_errors():
-        record = service.get_instruction(
-            session=session, scope=codes, instruction_id=instruction_id
-        )
-        _lead_only(record, scope)
-        record = service.feed_back(
-            session=session,
-            instruction_id=instruction_id,
-            feedback=service.FeedbackIn(
-                verified=body.verified, text=body.text, attachments=body.attachments
-            ),
-            now=now,
-            actor=user.username,
-            actor_role=user.role.value,
-            scope=codes,
-            policy=instruction_policy(settings),
-        )
-    return _acted(record, session, now)
+    feedback = service.FeedbackIn(
+        verified=body.verified, text=body.text, attachments=body.attachments
+    )
+    return _as_lead(
+        service.feed_back,
+        instruction_id,
+        session,
+        scope,
+        user,
+        now,
+        feedback=feedback,
+        policy=instruction_policy(settings),
+    )
 
 
 @router.post(

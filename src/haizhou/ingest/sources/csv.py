@@ -70,6 +70,12 @@ def read(path: Path, *, options: ReadOptions) -> Iterator[RawChunk]:
     header_end = _record_end(first)
     if header_end < 0 and not first.strip():
         raise InputError("the file is empty; expected a header row", file=str(path))
+    if header_end < 0 and b"\r" in first.rstrip(b"\r"):
+        raise InputError(
+            "rows end with a bare carriage return (old Mac CSV); save the file as CSV with "
+            "LF or CRLF line ends (行尾只有 CR，请另存为标准 CSV)",
+            file=str(path),
+        )
     header_bytes = first[: header_end + 1] if header_end >= 0 else first
     header = decoder.decode_header(header_bytes, delimiter)
     if not any(header):
@@ -89,12 +95,26 @@ def read(path: Path, *, options: ReadOptions) -> Iterator[RawChunk]:
 # ----------------------------------------------------------------------------- framing
 
 
+def _undecodable(exc: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: an undecodable UTF-16/32 sequence becomes the byte 0xFF in the
+    UTF-8 transcoding (never valid UTF-8 nor GB18030), so its cell is quarantined as
+    undecodable instead of the whole import failing (a file cut mid-character, a lone
+    surrogate)."""
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    return "\udcff", exc.end
+
+
+_UNDECODABLE = "haizhou.ingest.undecodable"
+codecs.register_error(_UNDECODABLE, _undecodable)
+
+
 def _byte_blocks(path: Path, encoding: str, size: int = 8 << 20) -> Iterator[bytes]:
     """The file's bytes in blocks; UTF-16/32 files are transcoded to UTF-8 on the way."""
     if encoding.startswith(("utf-16", "utf-32")):
-        with path.open("r", encoding=encoding, newline="") as fh:
+        with path.open("r", encoding=encoding, errors=_UNDECODABLE, newline="") as fh:
             while text := fh.read(size):
-                yield text.encode("utf-8")
+                yield text.encode("utf-8", errors="surrogateescape")
         return
     with path.open("rb") as fh:
         head = fh.read(size)
@@ -181,20 +201,16 @@ def _parse_block(
     if block.count(b'"') % 2:
         # only the file's last block can end inside quotes: a field opened and never closed
         return _parse_block_slowly(block, names, first_row, decoder, delimiter, unterminated=True)
+    # A row with the wrong number of fields makes arrow raise, and the block goes the slow
+    # way (which quarantines it). No invalid_row_handler: arrow decodes the row's text as
+    # UTF-8 before calling one, and prints "Exception ignored" for GBK or undecodable rows.
     invalid: list[str] = []
-
-    def on_invalid(row: pacsv.InvalidRow) -> str:
-        invalid.append(row.text)
-        return "skip"
-
     keys = [f"c{i}" for i in range(len(names))]
     try:
         table = pacsv.read_csv(
             io.BytesIO(block),
             read_options=pacsv.ReadOptions(column_names=keys, block_size=4 << 20),
-            parse_options=pacsv.ParseOptions(
-                delimiter=delimiter, newlines_in_values=True, invalid_row_handler=on_invalid
-            ),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=True),
             convert_options=pacsv.ConvertOptions(
                 column_types=dict.fromkeys(keys, pa.binary()),
                 strings_can_be_null=False,
@@ -334,7 +350,10 @@ class _CellDecoder:
 
     def decode_header(self, raw: bytes, delimiter: str) -> list[str]:
         text = self.decode_bytes(raw.rstrip(b"\r\n")).lstrip("\ufeff")
-        return next(csv.reader([text], delimiter=delimiter), [])
+        try:
+            return next(csv.reader([text], delimiter=delimiter), [])
+        except csv.Error as exc:
+            raise InputError(f"the header row cannot be read as CSV: {exc}") from None
 
     def _order(self) -> list[str]:
         order = ["utf-8"] if self.utf8_first else []
