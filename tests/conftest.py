@@ -69,6 +69,8 @@ def postgres_url(postgres_server_url: str) -> Iterator[str]:
     yield f"{postgres_server_url}{sep}options=-csearch_path%3D{schema}"
     with admin.begin() as conn:
         conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        # Migration 0012 keeps PostgreSQL's monthly partitions in a schema of their own.
+        conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}_partitions" CASCADE'))
     admin.dispose()
 
 

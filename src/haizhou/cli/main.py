@@ -10,7 +10,9 @@ import typer
 from haizhou import __version__
 from haizhou.cli import (
     airspace,
+    analytics,
     audit,
+    backup,
     coverage,
     db,
     demo,
@@ -23,8 +25,11 @@ from haizhou.cli import (
     report,
     serve,
     sim,
+    streams,
     tasks,
     users,
+    video,
+    worker,
 )
 
 app = typer.Typer(
@@ -56,7 +61,9 @@ def root(
     ] = None,
     database_url: Annotated[
         str | None,
-        typer.Option(help="SQLAlchemy URL; default SQLite in the data folder. Env: HAIZHOU_DATABASE_URL."),
+        typer.Option(
+            help="SQLAlchemy URL; default SQLite in the data folder. Env: HAIZHOU_DATABASE_URL."
+        ),
     ] = None,
     config: Annotated[
         Path | None, typer.Option(help="TOML or YAML settings file. Env: HAIZHOU_CONFIG.")
@@ -76,16 +83,23 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(models.app, name="models")
 app.add_typer(models.plugins_app, name="plugins")
 app.add_typer(airspace.app, name="airspace")
+airspace.app.command(name="video")(video.video)
 app.add_typer(tasks.app, name="instructions")
 app.add_typer(tasks.kpis_app, name="kpis")
+app.add_typer(tasks.supervision_app, name="supervision")
 app.add_typer(coverage.app, name="coverage")
 app.add_typer(population.app, name="population")
 app.add_typer(fraud.app, name="fraud")
 app.add_typer(report.app, name="report")
 app.add_typer(forecast.app, name="forecast")
 app.add_typer(linkage.app, name="linkage")
+app.add_typer(streams.app, name="stream")
+app.add_typer(worker.jobs_app, name="jobs")
 serve.register(app)
+worker.register(app)
+backup.register(app)
 demo.register(app)
+analytics.register(app)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,7 +1,7 @@
 """Fraud early warnings (反诈预警) and dissuasion outcomes (劝阻结果).
 
 Revision ID: 0011
-Revises: 0010
+Revises: 0008
 Create Date: 2026-11-28 07:25:00
 
 Written from ``haizhou.store.tables.fraud``: pseudonymised persons only. The unique
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0011"
-down_revision: str | Sequence[str] | None = "0010"
+down_revision: str | Sequence[str] | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
