@@ -77,7 +77,7 @@ class AirspaceRunner:
         pseudonymiser: Pseudonymiser,
         *,
         max_batch: int = 2000,
-        max_wait_s: float = 0.02,
+        max_wait_s: float = 0.01,
         max_queue: int = 100_000,
         http_poll_s: float = 0.2,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
