@@ -17,6 +17,7 @@ from haizhou.store.engine import make_engine, make_sessionmaker
 from haizhou.store.tables import AuditRow
 from haizhou.store.tables.airspace import (
     AirspaceAlertRow,
+    AirspaceIncidentRow,
     AirspaceMessageRow,
     AirspaceTimelineRow,
     AirspaceTrackRow,
@@ -332,7 +333,7 @@ def test_airspace_operations_never_answer_a_server_error(
             continue
         labels.append(operation.label)
         _fuzz(operation, cookies, headers, statuses)
-    assert len(labels) == 8
+    assert len(labels) == 9
     assert {201, 422} <= statuses
 
 
@@ -353,3 +354,50 @@ def _fuzz(operation: Any, cookies: dict, headers: dict, statuses: set[int]) -> N
         assert response.status_code < 500, (operation.label, case.body, response.text)
 
     call()
+
+
+def test_incident_timeline_and_report(sqlite_world: Any, picture: dict[str, int]) -> None:
+    opened = sqlite_world.clock.now
+    with _factory(sqlite_world)() as session:
+        incident = AirspaceIncidentRow(
+            track_row_id=picture["stadium"],
+            opened_at=opened,
+            serial_masked="1581****0009",
+            pilot_lon=119.21,
+            pilot_lat=34.57,
+        )
+        session.add(incident)
+        session.flush()
+        for stage, seconds, detail in (
+            ("detected", 0, "remote_id"),
+            ("identified", 2, "drone 0.97"),
+            ("countered", 41, "net: executed"),
+        ):
+            session.add(
+                AirspaceTimelineRow(
+                    incident_id=incident.id,
+                    stage=stage,
+                    at=opened + timedelta(seconds=seconds),
+                    detail=detail,
+                )
+            )
+        session.commit()
+        incident_id = incident.id
+    op = sqlite_world.login("airspace1")
+    body = op.get(f"/api/airspace/incidents/{incident_id}").json()
+    assert [s["stage"] for s in body["timeline"]] == ["detected", "identified", "countered"]
+    assert "侦测至反制: 41 s" in body["report_zh"]
+    assert "Detection to countermeasure: 41 s" in body["report_en"]
+    assert "Pilot position: 119.210000, 34.570000" in body["report_en"]
+    assert op.get("/api/airspace/incidents/999999").status_code == 404
+    assert (
+        sqlite_world.login("officer_a").get(f"/api/airspace/incidents/{incident_id}").status_code
+        == 403
+    )
+    with _factory(sqlite_world)() as session:
+        reads = [
+            a.target
+            for a in session.scalars(select(AuditRow))
+            if a.action == "airspace.incident.read"
+        ]
+    assert reads == [str(incident_id)]  # the pilot's position was read once (by the operator)

@@ -59,6 +59,7 @@ ENDPOINTS: dict[str, tuple[Permission | None, dict[str, Any]]] = {
     "/api/airspace/zones": (Permission.AIRSPACE_VIEW, {}),
     "/api/airspace/permits": (Permission.AIRSPACE_VIEW, {}),
     "/api/airspace/countermeasures": (Permission.AIRSPACE_VIEW, {}),
+    "/api/airspace/incidents/{incident_id}": (Permission.AIRSPACE_VIEW, {}),
     # Job queue (issue 10): administrators only; the detail is checked in test_jobs_api.py.
     "/api/jobs": (Permission.JOBS, {}),
     "/api/jobs/{job_id}": (Permission.JOBS, {}),
@@ -94,6 +95,7 @@ SCOPED_RECORDS = {
     "/api/models/{model_id}",
     "/api/series/{series_id}",
     "/api/jobs/{job_id}",  # not per unit: checked by role in tests/api/test_jobs_api.py
+    "/api/airspace/incidents/{incident_id}",  # bureau-wide: tests/api/test_airspace_api.py
 }
 
 # Incidents per jurisdiction in the test bureau (conftest), and what each user may see.

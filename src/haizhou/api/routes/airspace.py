@@ -22,6 +22,7 @@ from fastapi.websockets import WebSocketDisconnect
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from haizhou.airspace.timeline import AirspaceIncident, incident_report
 from haizhou.api.auth import SESSION_COOKIE, AuthenticatedUser, resolve_session
 from haizhou.api.deps import AuditDep, CurrentUser, NowDep, SessionDep, require
 from haizhou.api.policy import Permission, allowed
@@ -50,7 +51,9 @@ from haizhou.store.tables import UserRow
 from haizhou.store.tables.airspace import (
     AirspaceAlertRow,
     AirspaceCountermeasureRow,
+    AirspaceIncidentRow,
     AirspacePermitRow,
+    AirspaceTimelineRow,
     AirspaceTrackRow,
     AirspaceZoneRow,
 )
@@ -201,6 +204,49 @@ def list_alerts(session: SessionDep, limit: Limit = 50, cursor: Cursor = None) -
     return {
         "items": [alert_public(r) for r in rows[:limit]],
         "next_cursor": str(rows[limit - 1].id) if len(rows) > limit else None,
+    }
+
+
+@router.get("/incidents/{incident_id}", dependencies=[View])
+def read_incident(
+    incident_id: Annotated[int, Path(ge=1, le=2**62)], session: SessionDep, audit: AuditDep
+) -> dict[str, Any]:
+    """One airspace incident (空域事件): its timeline detected → resolved, the pilot's position
+    when Remote ID gave it, and the incident report in zh-CN and English. A read that shows a
+    pilot's position is audited (a person's location)."""
+    row = session.get(AirspaceIncidentRow, incident_id)
+    if row is None:
+        raise HTTPException(404, detail=f"airspace incident {incident_id} does not exist")
+    stages = session.scalars(
+        select(AirspaceTimelineRow)
+        .where(AirspaceTimelineRow.incident_id == incident_id)
+        .order_by(AirspaceTimelineRow.at)
+    ).all()
+    incident = AirspaceIncident(
+        incident_id=str(row.id),
+        track_id=row.track_row_id,
+        serial=row.serial_masked,
+        pilot_lon=row.pilot_lon,
+        pilot_lat=row.pilot_lat,
+    )
+    for stage in stages:
+        seconds = (stage.at - row.opened_at).total_seconds()
+        incident = incident.record(stage.stage, seconds, stage.detail)  # type: ignore[arg-type]
+    if row.pilot_lon is not None:
+        audit("airspace.incident.read", target=str(incident_id), detail={"pilot_position": True})
+    return {
+        "id": row.id,
+        "track_id": row.track_row_id,
+        "opened_at": row.opened_at.isoformat(),
+        "closed_at": row.closed_at.isoformat() if row.closed_at else None,
+        "serial_masked": row.serial_masked,
+        "pilot_lon": row.pilot_lon,
+        "pilot_lat": row.pilot_lat,
+        "timeline": [
+            {"stage": s.stage, "at": s.at.isoformat(), "detail": s.detail} for s in stages
+        ],
+        "report_zh": incident_report(incident, epoch=row.opened_at, language="zh"),
+        "report_en": incident_report(incident, epoch=row.opened_at, language="en"),
     }
 
 
