@@ -58,8 +58,6 @@ notifications_router = APIRouter(prefix="/notifications", tags=["instructions"])
 
 IdPath = Annotated[int, Path(ge=1, le=2**62, description="Instruction id")]
 _CURSOR = re.compile(r"^([0-3])-([0-9]{1,18})$")
-PERSON_KEYS = PERSONAL_EVIDENCE_KEYS
-"""Evidence keys that carry personal data; reading them is audited."""
 
 
 def instruction_policy(settings: Settings) -> InstructionPolicy:
@@ -266,7 +264,7 @@ def read_instruction(
             session=session, scope=codes, instruction_id=instruction_id
         )
         detail = _detail(record, session, codes, now)
-    people = {k: len(record.evidence[k]) for k in PERSON_KEYS if record.evidence.get(k)}
+    people = {k: len(record.evidence[k]) for k in PERSONAL_EVIDENCE_KEYS if record.evidence.get(k)}
     if people:
         audit("instruction.read", target=str(instruction_id), detail={"personal_fields": people})
     return detail
@@ -291,19 +289,32 @@ def _as_lead(
     **extra: Any,
 ) -> dict[str, Any]:
     """Run a lifecycle ``action`` of the service as the lead unit, commit, and answer the item."""
-    codes = scope.codes
     with http_errors():
         record = service.get_instruction(
-            session=session, scope=codes, instruction_id=instruction_id
+            session=session, scope=scope.codes, instruction_id=instruction_id
         )
         _lead_only(record, scope)
+    return _as_user(action, instruction_id, session, scope, user, now, **extra)
+
+
+def _as_user(
+    action: Callable[..., InstructionRecord],
+    instruction_id: int,
+    session: Any,
+    scope: Any,
+    user: Any,
+    now: datetime,
+    **extra: Any,
+) -> dict[str, Any]:
+    """Run a lifecycle ``action`` of the service as the user, commit, and answer the item."""
+    with http_errors():
         record = action(
             session=session,
             instruction_id=instruction_id,
             now=now,
             actor=user.username,
             actor_role=user.role.value,
-            scope=codes,
+            scope=scope.codes,
             **extra,
         )
     return _acted(record, session, now)
@@ -404,19 +415,17 @@ def review_instruction(
         raise HTTPException(
             422, detail="say why the instruction is returned (note); the station needs to know"
         )
-    with http_errors():
-        record = service.review(
-            session=session,
-            instruction_id=instruction_id,
-            accept=body.accept,
-            now=now,
-            actor=user.username,
-            actor_role=user.role.value,
-            note=body.note,
-            scope=scope.codes,
-            policy=instruction_policy(settings),
-        )
-    return _acted(record, session, now)
+    return _as_user(
+        service.review,
+        instruction_id,
+        session,
+        scope,
+        user,
+        now,
+        accept=body.accept,
+        note=body.note,
+        policy=instruction_policy(settings),
+    )
 
 
 @router.post(
@@ -434,17 +443,8 @@ def approve_instruction(
     settings: SettingsDep,
 ) -> dict[str, Any]:
     """A pending instruction is issued now, with its deadlines (409 if not pending)."""
-    with http_errors():
-        record = service.approve(
-            session=session,
-            instruction_id=instruction_id,
-            now=now,
-            actor=user.username,
-            actor_role=user.role.value,
-            scope=scope.codes,
-            policy=instruction_policy(settings),
-        )
-    return _acted(record, session, now)
+    policy = instruction_policy(settings)
+    return _as_user(service.approve, instruction_id, session, scope, user, now, policy=policy)
 
 
 @router.post(
@@ -464,17 +464,8 @@ def reject_instruction(
     """A pending instruction is closed without being issued (409 if not pending)."""
     if not body.reason.strip():
         raise HTTPException(422, detail="give a reason for rejecting the instruction")
-    with http_errors():
-        record = service.reject(
-            session=session,
-            instruction_id=instruction_id,
-            now=now,
-            actor=user.username,
-            actor_role=user.role.value,
-            reason=body.reason,
-            scope=scope.codes,
-        )
-    return _acted(record, session, now)
+    reason = body.reason
+    return _as_user(service.reject, instruction_id, session, scope, user, now, reason=reason)
 
 
 @router.post(
