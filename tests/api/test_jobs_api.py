@@ -110,7 +110,7 @@ def test_admin_submits_jobs_and_a_worker_runs_them(jobs_world: JobWorld) -> None
     )
     assert importing.status_code == 202, importing.text
     worker = worker_process(
-        jobs_world.queue, jobs_world.url, jobs_world.data_dir, "--idle-exit", "8"
+        jobs_world.queue, jobs_world.url, jobs_world.data_dir, "--idle-exit", "60"
     )
     try:
         done_report = _wait_done(admin, report.json()["id"])

@@ -243,7 +243,7 @@ def test_live_track_alert_and_confirmed_countermeasure(
         decision.wait_for(timeout=10_000)
         assert "等待第二人确认" in decision.inner_text()
         pending = operator.locator("[data-testid=airspace-pending] li")
-        assert pending.count() == 1
+        expect(pending).to_have_count(1, timeout=10_000)  # the list refreshes after the answer
         # The requester cannot confirm their own request.
         assert pending.first.locator("button").count() == 0
         _shot(operator, "airspace-3-waiting")

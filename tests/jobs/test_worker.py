@@ -30,6 +30,12 @@ def _row(url: str, job_id: str) -> JobRow | None:
         engine.dispose()
 
 
+def _deliveries(count: int) -> tuple[str, ...]:
+    """Worker options to exit after ``count`` deliveries (the idle exit is only a backstop, so
+    a slow machine cannot end the worker before a redelivery arrives)."""
+    return ("--max-jobs", str(count), "--idle-exit", "60")
+
+
 def _wait_for(predicate, timeout: float, what: str) -> None:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -61,7 +67,7 @@ def test_killed_worker_job_is_redelivered_and_done_once(
             first.kill()
     assert _row(store_url, job.id).status == "running"  # type: ignore[union-attr]
 
-    second = worker_process(queue, store_url, tmp_path, "--name", "second", "--idle-exit", "6")
+    second = worker_process(queue, store_url, tmp_path, "--name", "second", *_deliveries(2))
     output, _ = second.communicate(timeout=120)
     assert second.returncode == 0, output.decode()
 
@@ -119,7 +125,7 @@ def test_job_committed_but_not_acknowledged_takes_effect_once(
     assert model_runs() == 1
     assert client.depth(queue)["in_flight"] == 1
 
-    second = worker_process(queue, store_url, tmp_path, "--name", "second", "--idle-exit", "5")
+    second = worker_process(queue, store_url, tmp_path, "--name", "second", *_deliveries(1))
     output, _ = second.communicate(timeout=120)
     assert second.returncode == 0, output.decode()
     assert "after 1 deliveries" in output.decode()
@@ -138,7 +144,7 @@ def test_failing_job_is_retried_then_failed(
     sessions = make_sessionmaker(make_engine(store_url))
     job = Job.new("probe", {"fail": True})
     client.submit(queue, sessions, [job])
-    worker = worker_process(queue, store_url, tmp_path, "--max-deliver", "2", "--idle-exit", "6")
+    worker = worker_process(queue, store_url, tmp_path, "--max-deliver", "2", *_deliveries(2))
     output, _ = worker.communicate(timeout=120)
     assert worker.returncode == 0, output.decode()
     row = _row(store_url, job.id)
