@@ -186,3 +186,42 @@ def test_partitions_command_creates_months_ahead_and_drops_old_ones(
         ]
     finally:
         engine.dispose()
+
+
+def test_scheduler_keeps_the_partitions_once_a_day(postgres_url: str, tmp_path: Path) -> None:
+    """``haizhou models schedule`` creates the coming months and drops sightings months past
+    the retention; airspace messages (evidence) keep every month."""
+    from typer.testing import CliRunner
+
+    from haizhou.cli.main import app
+
+    migrate.upgrade(postgres_url)
+    engine = make_engine(postgres_url)
+    try:
+        with engine.begin() as conn:
+            ensure_month_partitions(conn, months_ahead=0, today=date(2020, 1, 5))
+            ahead = [p for p in partitions(conn, "sightings") if p.month is not None][-1]
+            conn.execute(sa.text(f"DROP TABLE {ahead.name}"))  # the furthest month is missing
+        env = {
+            "HAIZHOU_DATABASE_URL": postgres_url,
+            "HAIZHOU_DATA_DIR": str(tmp_path),
+            "HAIZHOU_SIGHTINGS_RETENTION_DAYS": "30",
+        }
+        out = CliRunner().invoke(app, ["models", "schedule", "--once", "--json"], env=env)
+        upkeep = [json.loads(line) for line in out.stdout.splitlines() if '"partitions"' in line]
+        assert len(upkeep) == 1, out.output
+        assert [c.split(".")[-1] for c in upkeep[0]["partitions"]["created"]] == [
+            ahead.name.split(".")[-1]
+        ]
+        assert [d.split(".")[-1] for d in upkeep[0]["partitions"]["dropped"]] == [
+            "sightings_p2020_01"
+        ]
+        with engine.begin() as conn:
+            kept = [p.month for p in partitions(conn, "airspace_messages")]
+            assert date(2020, 1, 1) in kept
+        quiet = CliRunner().invoke(
+            app, ["models", "schedule", "--once", "--json", "--no-maintain"], env=env
+        )
+        assert '"partitions"' not in quiet.stdout
+    finally:
+        engine.dispose()

@@ -331,15 +331,26 @@ def schedule_command(
             "late instructions (haizhou instructions sweep).",
         ),
     ] = True,
+    maintain: Annotated[
+        bool,
+        typer.Option(
+            "--maintain/--no-maintain",
+            help="Once a day, keep PostgreSQL's monthly partitions: create the coming months, "
+            "drop sightings months past HAIZHOU_SIGHTINGS_RETENTION_DAYS (haizhou stream "
+            "partitions).",
+        ),
+    ] = True,
     as_json: JsonOption = False,
 ) -> None:
     """Run the daily (06:00), weekly (Monday 07:00) and monthly (1st, 08:00) models that are due.
 
     Times are the bureau's (HAIZHOU_TIMEZONE). After each check the findings become
-    instructions by policy and late instructions are escalated (督办), unless --no-issue.
+    instructions by policy and late instructions are escalated (督办), unless --no-issue; once
+    a day the monthly partitions are maintained (PostgreSQL), unless --no-maintain.
     Exit 1 with --once if a run failed.
     """
     from haizhou.cli.tasks import sweep
+    from haizhou.streams.partitions import maintain as maintain_partitions
 
     if once == loop:
         raise HaizhouError("give exactly one of --once or --loop")
@@ -353,7 +364,25 @@ def schedule_command(
         else:
             _print_record(record)
 
+    maintained: list[date] = []  # the UTC day of the last partition upkeep
+
+    def upkeep(now: datetime) -> None:
+        if not maintain or maintained[-1:] == [now.date()]:
+            return
+        with factory() as session, session.begin():
+            done = maintain_partitions(
+                session.connection(),
+                now=now,
+                retention_days={"sightings": settings.sightings_retention_days},
+            )
+        maintained.append(now.date())
+        if as_json:
+            print_json({"partitions": done, "at": now.isoformat()})
+        elif done["created"] or done["dropped"]:
+            console.print(f"partitions: created {done['created']}; dropped {done['dropped']}")
+
     def issue_and_escalate(now: datetime) -> None:
+        upkeep(now)
         if not issue:
             return
         swept = sweep(settings, factory, now)

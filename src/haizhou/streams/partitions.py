@@ -21,8 +21,9 @@ This module uses SQLAlchemy only (no store or application imports), so the migra
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Connection, text
 
@@ -31,6 +32,7 @@ __all__ = [
     "drop_partitions_before",
     "ensure_month_partitions",
     "is_partitioned",
+    "maintain",
     "partition_table",
     "partitions",
     "partitions_schema",
@@ -152,13 +154,18 @@ def _create_months(conn: Connection, table: str, months: list[date]) -> list[str
     return created
 
 
-def drop_partitions_before(conn: Connection, cutoff: datetime) -> list[str]:
-    """Drop the monthly partitions that end at or before ``cutoff``; returns their names."""
+def drop_partitions_before(
+    conn: Connection, cutoff: datetime, *, tables: Iterable[str] | None = None
+) -> list[str]:
+    """Drop the monthly partitions that end at or before ``cutoff``; returns their names.
+
+    ``tables`` limits it to some of the partitioned tables (default: all of them).
+    """
     if conn.dialect.name != "postgresql":
         return []
     dropped = []
-    for table in PARTITIONED:
-        if not is_partitioned(conn, table):
+    for table in PARTITIONED if tables is None else tables:
+        if table not in PARTITIONED or not is_partitioned(conn, table):
             continue
         for p in partitions(conn, table):
             if p.month is not None and datetime.combine(
@@ -168,6 +175,36 @@ def drop_partitions_before(conn: Connection, cutoff: datetime) -> list[str]:
                 conn.execute(text(f"DROP TABLE {_q(schema)}.{_q(name)}"))
                 dropped.append(p.name)
     return dropped
+
+
+def maintain(
+    conn: Connection,
+    *,
+    now: datetime,
+    months_ahead: int = 3,
+    retention_days: Mapping[str, int] | None = None,
+) -> dict[str, list[str]]:
+    """The daily partition upkeep (分区维护): months ahead created, months past retention dropped.
+
+    Parameters
+    ----------
+    now
+        The moment of the run (UTC-aware).
+    months_ahead
+        Months after the current one that must exist.
+    retention_days
+        Per partitioned table, days its rows are kept; a month is dropped only when all of it
+        is older (the rest goes by the row-level purge). Tables not named keep everything.
+
+    Returns
+    -------
+    ``{"created": [...], "dropped": [...]}``, qualified partition names; empty on SQLite.
+    """
+    created = ensure_month_partitions(conn, months_ahead=months_ahead, today=now.date())
+    dropped: list[str] = []
+    for table, days in (retention_days or {}).items():
+        dropped += drop_partitions_before(conn, now - timedelta(days=days), tables=[table])
+    return {"created": created, "dropped": dropped}
 
 
 def _index_defs(conn: Connection, table: str) -> list[str]:
