@@ -376,9 +376,11 @@ def schedule_command(
                 retention_days={"sightings": settings.sightings_retention_days},
             )
         maintained.append(now.date())
+        if not (done["created"] or done["dropped"]):
+            return  # nothing to do (always so on SQLite)
         if as_json:
             print_json({"partitions": done, "at": now.isoformat()})
-        elif done["created"] or done["dropped"]:
+        else:
             console.print(f"partitions: created {done['created']}; dropped {done['dropped']}")
 
     def issue_and_escalate(now: datetime) -> None:
