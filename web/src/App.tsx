@@ -11,8 +11,8 @@ import { Series } from "./pages/Series";
 import { Airspace } from "./pages/Airspace";
 import { Supervision } from "./pages/Supervision";
 import { setDisplayZone } from "./time";
+import { AIRSPACE_ROLES } from "./airspaceLive";
 
-const AIRSPACE_ROLES = new Set(["admin", "commander", "airspace_operator"]);
 const SUPERVISION_ROLES = new Set(["admin", "analyst", "commander", "station_officer"]);
 
 type Page = "map" | "dashboard" | "instructions" | "supervision" | "models" | "reports" | "series" | "airspace";
@@ -22,6 +22,8 @@ export function App() {
   const [user, setUser] = useState<User | null>(null);
   const [checked, setChecked] = useState(false);
   const [page, setPage] = useState<Page>("map");
+  // A track opened on the Airspace page from the main map's side panel.
+  const [airFocus, setAirFocus] = useState<number | null>(null);
 
   useEffect(() => {
     api
@@ -112,7 +114,10 @@ export function App() {
               type="button"
               className={page === id ? "active" : ""}
               data-testid={`nav-${id}`}
-              onClick={() => setPage(id)}
+              onClick={() => {
+                setAirFocus(null);
+                setPage(id);
+              }}
             >
               {t(`nav.${id}`)}
             </button>
@@ -128,14 +133,22 @@ export function App() {
         </button>
       </header>
       <main data-zone-ready={zoneReady ? "1" : "0"}>
-        {page === "map" && <MapPage user={user} />}
+        {page === "map" && (
+          <MapPage
+            user={user}
+            onOpenAirspace={(trackId) => {
+              setAirFocus(trackId);
+              setPage("airspace");
+            }}
+          />
+        )}
         {page === "dashboard" && <Dashboard />}
         {page === "instructions" && <Instructions user={user} />}
         {page === "supervision" && <Supervision user={user} />}
         {page === "models" && <Models user={user} />}
         {page === "reports" && <Reports user={user} />}
         {page === "series" && <Series user={user} />}
-        {page === "airspace" && <Airspace user={user} />}
+        {page === "airspace" && <Airspace user={user} focus={airFocus} />}
       </main>
     </div>
   );

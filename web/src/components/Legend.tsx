@@ -14,7 +14,19 @@ function Swatch({ colour, round = false }: { colour: string; round?: boolean }) 
   return <span className={round ? "swatch round" : "swatch"} ref={(el) => el?.style.setProperty("background", colour)} />;
 }
 
-export function Legend({ visible, zones = false }: { visible: Record<LayerId, boolean>; zones?: boolean }) {
+export function Legend({
+  visible,
+  zones = false,
+  drones = false,
+  airZones = false,
+}: {
+  visible: Record<LayerId, boolean>;
+  zones?: boolean;
+  /** The drone layer is on (and the user may see it). */
+  drones?: boolean;
+  /** Airspace control zones of a scenario are drawn. */
+  airZones?: boolean;
+}) {
   const { t } = useI18n();
   const levels = (["red", "orange", "yellow", "blue"] as const).map((level) => (
     <li key={level}>
@@ -26,6 +38,27 @@ export function Legend({ visible, zones = false }: { visible: Record<LayerId, bo
     <section className="legend" data-testid="legend">
       <h3>{t("legend.title")}</h3>
       {(visible.hexagons || visible.findings) && <ul>{levels}</ul>}
+      {drones && (
+        <div data-testid="legend-drones">
+          <p>{t("legend.drone")}</p>
+          <ul>
+            {(["red", "orange", "yellow", "blue"] as const).map((level) => (
+              <li key={level}>
+                <Swatch colour={LEVEL_COLOURS[level]} round />
+                {t(`level.${level}`)}
+              </li>
+            ))}
+          </ul>
+          <p>
+            <span className="path-sample" /> {t("legend.drone_path")}
+          </p>
+          {airZones && (
+            <p>
+              <span className="swatch airzone" /> {t("legend.airzone")}
+            </p>
+          )}
+        </div>
+      )}
       {visible.heat && (
         <p>
           <span className="gradient" /> {t("legend.heat")}

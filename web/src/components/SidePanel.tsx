@@ -4,6 +4,9 @@ import type { Selection } from "../pages/MapPage";
 import type { User } from "../api";
 import { InstructionCard } from "./InstructionCard";
 import { FindingInstruction } from "./CreateInstruction";
+import { type AirAlert, type AirTrack, airWord, trackName } from "../airspaceLive";
+import { displayZone } from "../time";
+import { DRONE_HEAD_LAYER } from "./DroneLayer";
 
 const TITLES: Record<string, Key> = {
   "findings-circle": "panel.finding",
@@ -12,7 +15,79 @@ const TITLES: Record<string, Key> = {
   "jurisdictions-fill": "panel.jurisdiction",
   "instructions-circle": "panel.instruction",
   "scenario-fill": "panel.zone",
+  [DRONE_HEAD_LAYER]: "panel.drone",
 };
+
+/** What the side panel shows of a selected drone track: the live record and its alerts. */
+export interface DroneSelection {
+  /** undefined once the track has ended (left the picture). */
+  track: AirTrack | undefined;
+  alerts: AirAlert[];
+  onOpen?: (trackId: number) => void;
+}
+
+/** Date and time to the second in the bureau's zone (a drone's reports come every second). */
+function clock(iso: string, lang: string): string {
+  return new Intl.DateTimeFormat(lang, {
+    timeZone: displayZone(),
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+    second: "2-digit",
+    hourCycle: "h23",
+  }).format(new Date(iso));
+}
+
+function DroneDetails({ id, drone }: { id: number; drone: DroneSelection }) {
+  const { t, lang } = useI18n();
+  const zh = lang === "zh-CN";
+  const track = drone.track;
+  if (track === undefined) return <p data-testid="drone-ended">{t("panel.drone_ended")}</p>;
+  const alerts = drone.alerts.filter((a) => a.track_id === id);
+  const rows: [Key, string][] = [
+    ["panel.level", `${t(`level.${track.level}` as Key)} (${track.threat_score.toFixed(2)})`],
+    ["panel.classification", `${airWord(track.label, zh)} (${Math.round(track.confidence * 100)}%)`],
+    ["airspace.authorisation", `${airWord(track.authorisation, zh)}${track.reasons.length ? ` — ${track.reasons.join("; ")}` : ""}`],
+    ["panel.speed", `${track.speed_mps.toFixed(1)} m/s`],
+    ["panel.altitude", `${Math.round(track.alt_m)} m`],
+    ["panel.last_seen", clock(track.last_seen, lang)],
+  ];
+  return (
+    <>
+      <h2 data-testid="drone-name">{trackName(track)}</h2>
+      <dl data-testid="drone-details" data-level={track.level}>
+        {rows.map(([key, value]) => (
+          <div key={key}>
+            <dt>{t(key)}</dt>
+            <dd>{value}</dd>
+          </div>
+        ))}
+        <div>
+          <dt>{t("airspace.alerts")}</dt>
+          <dd>
+            {alerts.length === 0 ? (
+              "—"
+            ) : (
+              <ul className="drone-alerts" data-testid="drone-alerts">
+                {alerts.slice(0, 5).map((a) => (
+                  <li key={a.id}>
+                    {clock(a.raised_at, lang)} {a.title}
+                  </li>
+                ))}
+              </ul>
+            )}
+          </dd>
+        </div>
+      </dl>
+      {drone.onOpen && (
+        <button type="button" data-testid="drone-open-airspace" onClick={() => drone.onOpen?.(id)}>
+          {t("panel.open_airspace")}
+        </button>
+      )}
+    </>
+  );
+}
 
 function parse(value: unknown): unknown {
   // MapLibre hands nested properties back as JSON text.
@@ -31,13 +106,28 @@ export function SidePanel({
   onClose,
   user,
   onChanged,
+  drone,
 }: {
   selection: Selection;
   onClose: () => void;
   user?: User;
   onChanged?: () => void;
+  drone?: DroneSelection;
 }) {
   const { t } = useI18n();
+  if (selection.layer === DRONE_HEAD_LAYER && drone !== undefined) {
+    return (
+      <aside className="side-panel" data-testid="side-panel">
+        <header>
+          <span className="kind">{t("panel.drone")}</span>
+          <button type="button" onClick={onClose} data-testid="panel-close" aria-label={t("panel.close")}>
+            ×
+          </button>
+        </header>
+        <DroneDetails id={Number(selection.properties.id)} drone={drone} />
+      </aside>
+    );
+  }
   if (selection.layer === "instructions-circle" && user !== undefined) {
     // An instruction on the map: the same card, history and actions as in the inbox.
     return (

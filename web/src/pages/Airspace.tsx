@@ -6,42 +6,7 @@ import "maplibre-gl/dist/maplibre-gl.css";
 import type { GeoJSONSource, MapMouseEvent, StyleSpecification } from "maplibre-gl";
 import { ApiError, api, request, type User } from "../api";
 import { useI18n } from "../i18n";
-
-export interface AirTrack {
-  id: number;
-  track_id: number;
-  active: boolean;
-  last_seen: string;
-  label: string;
-  confidence: number;
-  authorisation: string;
-  reasons: string[];
-  zones: string[];
-  permit_id: string | null;
-  threat_score: number;
-  level: "red" | "orange" | "yellow" | "blue";
-  distance_m: number;
-  lon: number;
-  lat: number;
-  alt_m: number;
-  speed_mps: number;
-  heading_deg: number;
-  serial_masked: string | null;
-  pilot_lon: number | null;
-  pilot_lat: number | null;
-}
-
-export interface AirAlert {
-  id: number;
-  track_id: number;
-  raised_at: string;
-  kind: string;
-  level: string;
-  title: string;
-  reasons: string[];
-  lon: number;
-  lat: number;
-}
+import { type AirAlert, type AirTrack, applyLive, airWord, connectLive, nextAlerts, trackName } from "../airspaceLive";
 
 interface Countermeasure {
   id: number;
@@ -55,23 +20,8 @@ interface Countermeasure {
   outcome: { success: boolean; effect: string; effect_after_s: number; detail: string } | null;
 }
 
-type LiveMessage =
-  | { type: "snapshot"; tracks: AirTrack[]; alerts: AirAlert[] }
-  | { type: "tracks"; tracks: AirTrack[] }
-  | { type: "alerts"; alerts: AirAlert[] };
-
 const EFFECTORS = ["jammer", "takeover", "net"] as const;
 const COUNTER_ROLES = new Set(["airspace_operator", "commander"]);
-// Words of the picture the API gives in English (class, authorisation), shown in the UI language.
-const WORDS: Record<string, [string, string]> = {
-  drone: ["无人机", "drone"],
-  bird: ["鸟类", "bird"],
-  manned: ["有人机", "manned aircraft"],
-  unknown: ["未知", "unknown"],
-  authorised: ["已授权", "authorised"],
-  unauthorised: ["未授权", "unauthorised"],
-  violation: ["违规", "violation"],
-};
 const LIST_STYLE = { listStyle: "none", padding: 0, margin: "4px 0" } as const;
 const ROW_STYLE = { width: "100%", textAlign: "left", display: "flex", alignItems: "center", gap: 6 } as const;
 const SWATCH_STYLE = { display: "inline-block", width: 10, height: 10, borderRadius: 5, flex: "none" } as const;
@@ -100,24 +50,20 @@ function tracksGeoJSON(tracks: Map<number, AirTrack>): GeoJSON.FeatureCollection
       type: "Feature",
       id: t.id,
       geometry: { type: "Point", coordinates: [t.lon, t.lat] },
-      properties: { id: t.id, level: t.level, label: t.serial_masked ?? `#${t.track_id}` },
+      properties: { id: t.id, level: t.level, label: trackName(t) },
     })),
   };
 }
 
-function liveUrl(): string {
-  const scheme = window.location.protocol === "https:" ? "wss" : "ws";
-  return `${scheme}://${window.location.host}/api/airspace/live`;
-}
-
-export function Airspace({ user }: { user: User }) {
+/** The Airspace page; ``focus``: the track row to select at once (opened from the main map). */
+export function Airspace({ user, focus = null }: { user: User; focus?: number | null }) {
   const { t, lang } = useI18n();
   const container = useRef<HTMLDivElement>(null);
   const mapRef = useRef<maplibregl.Map | null>(null);
   const tracksRef = useRef(new Map<number, AirTrack>());
   const [tracks, setTracks] = useState<AirTrack[]>([]);
   const [alerts, setAlerts] = useState<AirAlert[]>([]);
-  const [selected, setSelected] = useState<number | null>(null);
+  const [selected, setSelected] = useState<number | null>(focus);
   const [effector, setEffector] = useState<string>("net");
   const [pending, setPending] = useState<Countermeasure[]>([]);
   const [last, setLast] = useState<Countermeasure | null>(null);
@@ -175,38 +121,15 @@ export function Airspace({ user }: { user: User }) {
 
   // Live tracks and alerts over the WebSocket, reconnecting after a drop.
   useEffect(() => {
-    let socket: WebSocket | null = null;
-    let retry: number | undefined;
-    let closed = false;
-    const open = () => {
-      socket = new WebSocket(liveUrl());
-      socket.onopen = () => setConnected(true);
-      socket.onclose = (event: CloseEvent) => {
-        setConnected(false);
-        // 4401/4403: no session or not allowed; retrying would not help.
-        if (!closed && event.code !== 4401 && event.code !== 4403) retry = window.setTimeout(open, 3000);
-      };
-      socket.onmessage = (event: MessageEvent<string>) => {
-        const message = JSON.parse(event.data) as LiveMessage;
-        if (message.type === "snapshot") tracksRef.current.clear();
-        if (message.type === "snapshot" || message.type === "tracks") {
-          for (const track of message.tracks) {
-            if (track.active) tracksRef.current.set(track.id, track);
-            else tracksRef.current.delete(track.id);
-          }
-          redraw();
-        }
-        if (message.type === "snapshot") setAlerts([...message.alerts].reverse());
-        else if (message.type === "alerts") setAlerts((old) => [...[...message.alerts].reverse(), ...old].slice(0, 200));
-      };
-    };
-    open();
+    const close = connectLive({
+      onStatus: setConnected,
+      onMessage: (message) => {
+        if (applyLive(tracksRef.current, message)) redraw();
+        setAlerts((old) => nextAlerts(old, message));
+      },
+    });
     refreshPending();
-    return () => {
-      closed = true;
-      window.clearTimeout(retry);
-      socket?.close();
-    };
+    return close;
   }, [redraw, refreshPending]);
 
   const counter = async () => {
@@ -233,7 +156,7 @@ export function Airspace({ user }: { user: User }) {
 
   const track = selected === null ? undefined : tracksRef.current.get(selected);
   const zh = lang === "zh-CN";
-  const word = (w: string) => (WORDS[w] ? WORDS[w][zh ? 0 : 1] : w);
+  const word = (w: string) => airWord(w, zh);
   return (
     <div className="airspace" data-testid="airspace-page" style={{ display: "flex", height: "100%" }}>
       <div ref={container} className="map" data-testid="airspace-map" style={{ flex: 1, minHeight: 400 }} />
@@ -247,7 +170,7 @@ export function Airspace({ user }: { user: User }) {
             <li key={tr.id} className={`level-${tr.level}${tr.id === selected ? " selected" : ""}`}>
               <button type="button" onClick={() => setSelected(tr.id)} style={{ ...ROW_STYLE, fontWeight: tr.id === selected ? 600 : 400 }}>
                 <span className="swatch" style={{ ...SWATCH_STYLE, background: LEVEL_HEX[tr.level] ?? LEVEL_HEX.blue }} />
-                {tr.serial_masked ?? `#${tr.track_id}`} · {word(tr.label)} · {word(tr.authorisation)} · {t(`level.${tr.level}`)} · {Math.round(tr.distance_m)} m
+                {trackName(tr)} · {word(tr.label)} · {word(tr.authorisation)} · {t(`level.${tr.level}`)} · {Math.round(tr.distance_m)} m
               </button>
             </li>
           ))}

@@ -18,6 +18,8 @@ import { ScenarioPicker } from "../components/ScenarioPicker";
 import { DrawQuery } from "../components/DrawQuery";
 import { PointInstruction } from "../components/CreateInstruction";
 import type { ScenarioDetail } from "../workApi";
+import { AIRSPACE_ROLES, trackName } from "../airspaceLive";
+import { addDroneLayers, DRONE_HEAD_LAYER, DRONE_STYLE_LAYERS, protectedZones, useDroneTracks } from "../components/DroneLayer";
 
 export type LayerId =
   | "jurisdictions"
@@ -29,13 +31,14 @@ export type LayerId =
   | "findings"
   | "instructions"
   | "series"
+  | "drones"
   | "scenario"
   | "coverage"
   | "blindspots"
   | "candidates"
   | "fraudrisk";
 
-const LAYERS: LayerId[] = ["jurisdictions", "roads", "places", "hexagons", "heat", "sensors", "findings", "instructions", "series", "scenario", "coverage", "blindspots", "candidates", "fraudrisk"];
+const LAYERS: LayerId[] = ["jurisdictions", "roads", "places", "hexagons", "heat", "sensors", "findings", "instructions", "series", "drones", "scenario", "coverage", "blindspots", "candidates", "fraudrisk"];
 const DEFAULT_ON: Record<LayerId, boolean> = {
   jurisdictions: true,
   roads: true,
@@ -46,6 +49,7 @@ const DEFAULT_ON: Record<LayerId, boolean> = {
   findings: true,
   instructions: true,
   series: false,
+  drones: false,
   scenario: true,
   coverage: false,
   blindspots: false,
@@ -63,10 +67,11 @@ const STYLE_LAYERS: Record<LayerId, string[]> = {
   findings: ["findings-circle"],
   instructions: ["instructions-circle"],
   series: SERIES_STYLE_LAYERS,
+  drones: DRONE_STYLE_LAYERS,
   scenario: ["scenario-fill", "scenario-line"],
   ...SENSING_STYLE_LAYERS,
 };
-const CLICKABLE = ["instructions-circle", "findings-circle", "sensors-circle", "hexagons-fill", "scenario-fill", "jurisdictions-fill"];
+const CLICKABLE = [DRONE_HEAD_LAYER, "instructions-circle", "findings-circle", "sensors-circle", "hexagons-fill", "scenario-fill", "jurisdictions-fill"];
 maplibregl.setWorkerUrl(workerUrl);
 
 const EMPTY: GeoJSON.FeatureCollection = { type: "FeatureCollection", features: [] };
@@ -213,8 +218,14 @@ export interface Selection {
   properties: Record<string, unknown>;
 }
 
-export function MapPage({ user }: { user: User }) {
-  const { t } = useI18n();
+/** The layers this user may switch: the drone layer only for roles that see the airspace. */
+function layersOf(user: User): LayerId[] {
+  return AIRSPACE_ROLES.has(user.role) ? LAYERS : LAYERS.filter((layer) => layer !== "drones");
+}
+
+export function MapPage({ user, onOpenAirspace }: { user: User; onOpenAirspace?: (trackId: number) => void }) {
+  const { t, lang } = useI18n();
+  const canAir = AIRSPACE_ROLES.has(user.role);
   const container = useRef<HTMLDivElement>(null);
   const mapRef = useRef<maplibregl.Map | null>(null);
   const [ready, setReady] = useState(false);
@@ -228,6 +239,10 @@ export function MapPage({ user }: { user: User }) {
   const drawingRef = useRef(false);
   const beforeScenario = useRef<Record<LayerId, boolean> | null>(null);
   const [scenarioOn, setScenarioOn] = useState(false);
+  const [scenario, setScenario] = useState<ScenarioDetail | null>(null);
+  const [airZonesOn, setAirZonesOn] = useState(false);
+  const autoDrones = useRef<string | null>(null);
+  const drones = useDroneTracks(ready ? mapRef.current : null, canAir && visible.drones, lang === "zh-CN");
 
   // 1. Configuration, then the map.
   useEffect(() => {
@@ -254,6 +269,7 @@ export function MapPage({ user }: { user: User }) {
       addWorkLayers(map);
       addSeriesLayers(map);
       addSensingLayers(map);
+      addDroneLayers(map);
       if (config.bounds) map.fitBounds(config.bounds, {
           padding: { top: 30, bottom: 30, left: 280, right: 60 },
           duration: 0,
@@ -384,6 +400,7 @@ export function MapPage({ user }: { user: User }) {
         scenario ? scenario.zones : { type: "FeatureCollection", features: [] },
       );
       setScenarioOn(scenario !== null && scenario.zones.features.length > 0);
+      setScenario(scenario);
       if (scenario === null) {
         // Leaving a scenario puts back the layers chosen before it.
         if (beforeScenario.current) setVisible(beforeScenario.current);
@@ -402,13 +419,53 @@ export function MapPage({ user }: { user: User }) {
     [],
   );
 
+  // 6. A scenario whose area has airspace protection (a control zone of the airspace register
+  // overlaps its zones): draw those zones and, once per scenario, switch the drone layer on.
+  useEffect(() => {
+    const map = mapRef.current;
+    if (!ready || map === null) return;
+    const source = () => map.getSource("airzones") as GeoJSONSource | undefined;
+    if (!canAir || scenario === null) {
+      source()?.setData({ type: "FeatureCollection", features: [] });
+      setAirZonesOn(false);
+      autoDrones.current = null;
+      return;
+    }
+    const controller = { cancelled: false };
+    api.geojson("/api/airspace/zones").then(
+      (zones) => {
+        if (controller.cancelled) return;
+        const inside = protectedZones(zones, scenario.zones);
+        source()?.setData({ type: "FeatureCollection", features: inside });
+        setAirZonesOn(inside.length > 0);
+        if (inside.length > 0 && autoDrones.current !== scenario.id) {
+          autoDrones.current = scenario.id;
+          setVisible((current) => ({ ...current, drones: true }));
+        }
+      },
+      (e: unknown) => console.error(e),
+    );
+    return () => {
+      controller.cancelled = true;
+    };
+  }, [ready, canAir, scenario]);
+
+  const selectedDrone =
+    selection?.layer === DRONE_HEAD_LAYER
+      ? {
+          track: drones.tracks.find((track) => track.id === Number(selection.properties.id)),
+          alerts: drones.alerts,
+          onOpen: onOpenAirspace,
+        }
+      : undefined;
+
   return (
     <div className="map-page">
       <div ref={container} className="map" data-testid="map" data-ready={ready ? "1" : "0"} />
       <aside className="controls">
         <section data-testid="layer-switcher">
           <h3>{t("layers.title")}</h3>
-          {LAYERS.map((layer) => (
+          {layersOf(user).map((layer) => (
             <label key={layer} className="layer-toggle">
               <input
                 type="checkbox"
@@ -420,6 +477,28 @@ export function MapPage({ user }: { user: User }) {
             </label>
           ))}
         </section>
+        {canAir && visible.drones && (
+          <section className="drones" data-testid="map-drones">
+            <p className={drones.connected ? "drones-status live" : "drones-status offline"} data-live={drones.connected ? "1" : "0"}>
+              {drones.connected ? t("airspace.live") : t("airspace.offline")} · {t("drones.shown")}:{" "}
+              <strong data-testid="map-drone-count">{drones.tracks.length}</strong>
+            </p>
+            <ul className="drone-list" data-testid="map-drone-list">
+              {drones.tracks.slice(0, 6).map((track) => (
+                <li key={track.id}>
+                  <button
+                    type="button"
+                    data-testid={`map-drone-${track.id}`}
+                    onClick={() => setSelection({ layer: DRONE_HEAD_LAYER, properties: { id: track.id } })}
+                  >
+                    <span className={`swatch round level-${track.level}`} />
+                    {trackName(track)} · {t(`level.${track.level}` as Key)}
+                  </button>
+                </li>
+              ))}
+            </ul>
+          </section>
+        )}
         <TimeSlider extent={extent} timezone={config?.timezone ?? "Asia/Shanghai"} onChange={setWindow} />
         <p className="total" data-testid="incident-total">
           {t("status.incidents")}: {total === null ? "…" : total.toLocaleString()}
@@ -432,7 +511,7 @@ export function MapPage({ user }: { user: User }) {
         />
         <DrawQuery map={ready ? mapRef.current : null} window={window} drawingRef={drawingRef} />
         <PointInstruction map={ready ? mapRef.current : null} drawingRef={drawingRef} user={user} onCreated={() => setViewTick((n) => n + 1)} />
-        <Legend visible={visible} zones={scenarioOn} />
+        <Legend visible={visible} zones={scenarioOn} drones={canAir && visible.drones} airZones={airZonesOn} />
         <p className="scope-note">{user.scope === null ? t("user.scope.all") : user.scope.join(", ")}</p>
       </aside>
       {selection && (
@@ -441,6 +520,7 @@ export function MapPage({ user }: { user: User }) {
           user={user}
           onClose={() => setSelection(null)}
           onChanged={() => setViewTick((n) => n + 1)}
+          drone={selectedDrone}
         />
       )}
     </div>
