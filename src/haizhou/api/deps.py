@@ -40,6 +40,19 @@ from haizhou.store.tables import JurisdictionRow
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
+FIRST_YEAR, LAST_YEAR = 1971, 2099  # moments a window may start or end at (dates stay real)
+
+
+def check_year(name: str, moment: datetime | None) -> None:
+    """Refuse (422) a query moment outside FIRST_YEAR–LAST_YEAR: windows computed from it
+    (a year back, a period ahead) must stay real dates."""
+    if moment is not None and not FIRST_YEAR <= moment.year <= LAST_YEAR:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_CONTENT,
+            detail=f"{name} must fall in {FIRST_YEAR}–{LAST_YEAR}; got {moment.isoformat()}",
+        )
+
+
 def get_settings(request: Request) -> Settings:
     """The settings the app was created with."""
     settings: Settings = request.app.state.settings

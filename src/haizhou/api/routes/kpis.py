@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 
-from haizhou.api.deps import NowDep, ScopeDep, SessionDep, SettingsDep, require
+from haizhou.api.deps import NowDep, ScopeDep, SessionDep, SettingsDep, check_year, require
 from haizhou.api.policy import Permission
 from haizhou.api.schemas.kpis import KpisOut
 from haizhou.store.repositories.jurisdictions import list_jurisdictions
@@ -20,7 +20,6 @@ from haizhou.tasks.kpi_service import kpi_report
 
 router = APIRouter(prefix="/kpis", tags=["kpis"])
 
-FIRST_YEAR, LAST_YEAR = 1971, 2099
 PeriodName = Literal["day", "week", "month", "quarter", "year"]
 _SPANS: tuple[tuple[timedelta, PeriodName], ...] = (
     (timedelta(days=1), "day"),
@@ -114,12 +113,8 @@ def read_kpis(
         end = end if end.tzinfo is not None else end.replace(tzinfo=zone)
         if start is not None and end <= at:
             raise HTTPException(422, detail="end must be after start")
-    for name, moment in (("start", at), ("end", end)):
-        if moment is not None and not FIRST_YEAR <= moment.year <= LAST_YEAR:
-            raise HTTPException(
-                422,
-                detail=f"{name} must fall in {FIRST_YEAR}–{LAST_YEAR}; got {moment.isoformat()}",
-            )
+    check_year("start", at)
+    check_year("end", end)
     chosen = period or infer_period(at if start is not None else None, end)
     try:
         report = kpi_report(

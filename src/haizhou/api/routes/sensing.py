@@ -21,7 +21,7 @@ from typing import Annotated, Any, Literal
 import numpy as np
 import pandas as pd
 import shapely
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from shapely.geometry import mapping, shape
 from sqlalchemy import func, select
@@ -37,7 +37,7 @@ from haizhou.analytics.coverage import (
 )
 from haizhou.analytics.fraud import high_risk_areas
 from haizhou.analytics.spatial_stats import Neighbours
-from haizhou.api.deps import ScopeDep, SessionDep, require
+from haizhou.api.deps import ScopeDep, SessionDep, check_year, require
 from haizhou.api.policy import Permission
 from haizhou.api.routes.map import BBoxQuery, _bad, _json, parse_bbox
 from haizhou.api.schemas.sensing import LayerCollection
@@ -63,8 +63,7 @@ DaysQuery = Annotated[int, Query(ge=7, le=3660, description="Days of data before
 def _end(end: datetime | None, request: Request) -> datetime:
     zone = request.app.state.settings.zone
     end = end if end is not None else datetime.now(zone)
-    if not 1971 <= end.year <= 2099:  # the window before it must stay a real date
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, "end must fall in 1971–2099")
+    check_year("end", end)
     return end if end.tzinfo is not None else end.replace(tzinfo=zone)
 
 
