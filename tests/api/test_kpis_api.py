@@ -58,6 +58,8 @@ def test_period_inferred_from_the_span(sqlite_world: Any) -> None:
         == 422
     )
     assert client.get("/api/kpis", params={"compare": "pop"}).json()["compare"] == "pop"
+    far = client.get("/api/kpis", params={"start": "9999-06-01T00:00:00Z"})
+    assert far.status_code == 422 and "start must fall in 1971–2099" in far.json()["detail"]
 
 
 def test_instruction_rates_and_model_precision(sqlite_world: Any) -> None:
