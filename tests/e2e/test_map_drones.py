@@ -15,79 +15,49 @@ API. Screenshots go to ``test-artifacts/e2e/map-drones-*.png``.
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
-import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
+from tests.e2e._support import (
+    AIRSPACE_RUNNER,
+    LAT0,
+    LON0,
+    RemoteIdFeeder,
+    add_stadium_no_fly_zone,
+    add_users,
+    api,
+    live_server,
+    login,
+    open_page,
+    shot,
+    square,
+    submit_login,
+)
 
 pytestmark = pytest.mark.slow
 
-REPO = Path(__file__).resolve().parents[2]
-ARTIFACTS = REPO / "test-artifacts" / "e2e"
-CHROMIUM = Path("/usr/bin/chromium")
-STATIC_INDEX = REPO / "src" / "haizhou" / "api" / "static" / "index.html"
-PASSWORD = "correct horse battery staple"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-LON0, LAT0 = 119.2280, 34.5800  # 连云港市体育中心, the scenario's protected asset
-D = 0.004  # half-size of the no-fly square, degrees (~400 m)
 SERIAL = "1581F5FJD23E2E002"
 STATION = "320706-E2E"
 MAP = "document.querySelector('[data-testid=map]').haizhouMap"
 
 
-def _require(condition: bool, reason: str) -> None:
-    if condition:
-        return
-    if IN_CI:
-        pytest.fail(f"{reason}; CI=true requires it (see .ci/run)")
-    pytest.skip(reason)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _square(lon: float, lat: float, d: float) -> list[list[float]]:
-    return [[lon - d, lat - d], [lon + d, lat - d], [lon + d, lat + d], [lon - d, lat + d]]
-
-
 def _build_store(data_dir: Path) -> None:
     """Site, no-fly zone, one station, the stadium place and the two users."""
     from haizhou.feeds.area import save_scenario_area
-    from haizhou.security.passwords import hash_password
     from haizhou.store.engine import make_engine, make_sessionmaker
     from haizhou.store.migrate import upgrade
-    from haizhou.store.tables import JurisdictionRow, UserRow
-    from haizhou.store.tables.airspace import AirspaceZoneRow
+    from haizhou.store.tables import JurisdictionRow
 
     url = f"sqlite:///{data_dir / 'haizhou.db'}"
     upgrade(url)
     engine = make_engine(url)
     with make_sessionmaker(engine)() as session:
         save_scenario_area(session, "stadium_match_day")
-        session.add(
-            AirspaceZoneRow(
-                name="体育中心禁飞区",
-                kind="no_fly",
-                polygon=_square(LON0, LAT0, D),
-                floor_m=0,
-                ceiling_m=500,
-                active=[],
-            )
-        )
-        ring = [*_square(LON0, LAT0, 0.03), [LON0 - 0.03, LAT0 - 0.03]]
+        add_stadium_no_fly_zone(session)
+        ring = [*square(LON0, LAT0, 0.03), [LON0 - 0.03, LAT0 - 0.03]]
         session.add(
             JurisdictionRow(
                 code=STATION,
@@ -101,22 +71,14 @@ def _build_store(data_dir: Path) -> None:
                 max_lat=LAT0 + 0.03,
             )
         )
-        digest = hash_password(PASSWORD)
-        for username, role, code in (
-            ("commander1", "commander", None),
-            ("operator1", "airspace_operator", None),  # feeds the messages (airspace.feed)
-            ("officer1", "station_officer", STATION),
-        ):
-            session.add(
-                UserRow(
-                    username=username,
-                    password_hash=digest,
-                    role=role,
-                    jurisdiction_code=code,
-                    active=True,
-                    created_at=datetime.now(UTC),
-                )
-            )
+        add_users(
+            session,
+            [
+                ("commander1", "commander", None),
+                ("operator1", "airspace_operator", None),  # feeds the messages (airspace.feed)
+                ("officer1", "station_officer", STATION),
+            ],
+        )
         session.commit()
     engine.dispose()
     # The stadium as a place of the offline base map: the stadium scenario's zones surround it.
@@ -133,120 +95,26 @@ def _build_store(data_dir: Path) -> None:
     )
 
 
-def _haizhou(*args: str, env: dict[str, str], log: Any) -> subprocess.Popen[bytes]:
-    exe = Path(sys.executable).parent / "haizhou"
-    return subprocess.Popen([str(exe), *args], env=env, stdout=log, stderr=log)
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    _require(CHROMIUM.exists(), f"{CHROMIUM} is missing (apt-get install chromium)")
-    _require(STATIC_INDEX.exists(), "the web app is not built (make web)")
-    pytest.importorskip("playwright")
-    data_dir = tmp_path_factory.mktemp("e2e-map-drones")
-    _build_store(data_dir)
-    port = _free_port()
-    env = {**os.environ, "HAIZHOU_DATA_DIR": str(data_dir)}
-    env.pop("HAIZHOU_DATABASE_URL", None)
-    log = (data_dir / "serve.log").open("w")
-    run_log = (data_dir / "run.log").open("w")
-    serve = _haizhou("serve", "--port", str(port), env=env, log=log)
-    runner = _haizhou("airspace", "run", "--no-mqtt", "--json", env=env, log=run_log)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120  # a loaded machine starts slowly
-        answer = "no answer"
-        while True:
-            try:
-                health = httpx.get(f"{base}/api/health", timeout=2)
-                if health.status_code == 200:
-                    break
-                answer = f"{health.status_code} {health.text[:200]}"
-            except httpx.HTTPError as exc:
-                answer = str(exc)
-            if serve.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(
-                    f"haizhou serve did not start ({answer}): {(data_dir / 'serve.log').read_text()}"
-                )
-            time.sleep(0.3)
-        if runner.poll() is not None:
-            pytest.fail(f"haizhou airspace run stopped: {(data_dir / 'run.log').read_text()}")
-        yield {"base": base, "data_dir": data_dir}
-    finally:
-        for process in (runner, serve):
-            process.terminate()
-            process.wait(timeout=15)
-        log.close()
-        run_log.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        yield instance
-        instance.close()
+    yield from live_server(tmp_path_factory, "e2e-map-drones", _build_store, AIRSPACE_RUNNER)
 
 
 def _shot(page: Any, name: str) -> Path:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / f"map-drones-{name}.png"
-    page.screenshot(path=str(path))
-    return path
+    return shot(page, f"map-drones-{name}")
 
 
 def _login(browser: Any, server: dict[str, Any], username: str, errors: list[str]) -> Any:
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
-    page = context.new_page()
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(server["base"])
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.get_by_test_id("login-submit").click()
+    """Logged in, the main map ready."""
+    page = login(browser, server["base"], username, errors)
     page.wait_for_selector("[data-testid=map][data-ready='1']", timeout=30_000)
     return page
 
 
-class _Feeder:
-    """Posts the intruder's Remote ID broadcasts at 2 Hz: it closes in, then hovers."""
-
-    def __init__(self, base: str) -> None:
-        self.client = httpx.Client(base_url=base, timeout=10)
-        self.stop = threading.Event()
-        self.sent = 0
-        self.failures: list[str] = []
-        self.thread = threading.Thread(target=self._run, daemon=True)
-
-    def login(self, username: str) -> None:
-        me = self.client.post("/api/auth/login", json={"username": username, "password": PASSWORD})
-        me.raise_for_status()
-        self.csrf = me.json()["csrf_token"]
-
-    def post(self, lon: float, lat: float) -> None:
-        from haizhou.feeds.synthetic import remote_id_pack
-
-        pack = remote_id_pack(SERIAL, lon, lat, 60.0, pilot=(LON0 + 0.01, LAT0 - 0.008))
-        answer = self.client.post(
-            "/api/airspace/messages",
-            json={"sensor_id": "rid-e2e", "kind": "remoteid", "payload_hex": pack.hex()},
-            headers={"X-CSRF-Token": self.csrf},
-        )
-        if answer.status_code != 202:
-            self.failures.append(f"{answer.status_code} {answer.text[:200]}")
-        self.sent += 1
-
-    def _run(self) -> None:
-        k = 0
-        while not self.stop.is_set():
-            # From ~300 m out to 50 m from the stadium in 10 s, inside the no-fly zone.
-            f = max(0.15, 1.0 - k / 20)
-            self.post(LON0 + 0.003 * f, LAT0 + 0.0015 * f)
-            k += 1
-            self.stop.wait(0.5)
+def _closing_in_then_hovering(k: int) -> tuple[float, float]:
+    """From ~300 m out to 50 m from the stadium in 10 s, inside the no-fly zone."""
+    f = max(0.15, 1.0 - k / 20)
+    return LON0 + 0.003 * f, LAT0 + 0.0015 * f
 
 
 def _rendered(page: Any, layer: str) -> list[dict[str, Any]]:
@@ -267,10 +135,6 @@ def _wait_rendered(page: Any, layer: str, minimum: int = 1) -> None:
     )
 
 
-def _api(page: Any, path: str) -> Any:
-    return page.evaluate("(p) => fetch(p).then(r => r.json())", path)
-
-
 def _click_lonlat(page: Any, lon: float, lat: float) -> None:
     x, y = page.evaluate(
         f"([lon, lat]) => {{ const p = {MAP}.project([lon, lat]); return [p.x, p.y]; }}", [lon, lat]
@@ -285,8 +149,7 @@ def test_commander_switches_on_drone_tracks_and_opens_one(
     from playwright.sync_api import expect
 
     errors: list[str] = []
-    feeder = _Feeder(server["base"])
-    feeder.login("operator1")
+    feeder = RemoteIdFeeder(server["base"], SERIAL, "operator1", _closing_in_then_hovering)
     page = _login(browser, server, "commander1", errors)
     sockets: list[Any] = []
     page.on("websocket", lambda ws: sockets.append(ws) if "/api/airspace/live" in ws.url else None)
@@ -295,7 +158,7 @@ def test_commander_switches_on_drone_tracks_and_opens_one(
     assert not toggle.is_checked()
     assert page.get_by_test_id("map-drone-count").count() == 0
     assert sockets == []  # off: no live socket
-    feeder.thread.start()
+    feeder.start()
     try:
         toggle.check()
         count = page.get_by_test_id("map-drone-count")
@@ -309,7 +172,7 @@ def test_commander_switches_on_drone_tracks_and_opens_one(
         # Drawn: a head (point) and, after a few reports, its recent path (line).
         _wait_rendered(page, "drones-head")
         _wait_rendered(page, "drones-path")
-        tracks = _api(page, "/api/airspace/tracks")["items"]
+        tracks = api(page, "/api/airspace/tracks")["items"]
         assert tracks, "the API has no active track"
         track = tracks[0]
         heads = _rendered(page, "drones-head")
@@ -339,7 +202,7 @@ def test_commander_switches_on_drone_tracks_and_opens_one(
         details = page.get_by_test_id("drone-details")
         deadline = time.monotonic() + 20
         while True:  # the level the API gives now is the level the panel shows
-            level = _api(page, "/api/airspace/tracks")["items"][0]["level"]
+            level = api(page, "/api/airspace/tracks")["items"][0]["level"]
             if details.get_attribute("data-level") == level or time.monotonic() > deadline:
                 break
             time.sleep(0.5)
@@ -390,8 +253,7 @@ def test_commander_switches_on_drone_tracks_and_opens_one(
         )
         _shot(page, "4-airspace-page")
     finally:
-        feeder.stop.set()
-        feeder.thread.join(5)
+        feeder.stop()
     assert feeder.sent > 0 and feeder.failures == []
     assert errors == []
 
@@ -400,16 +262,11 @@ def test_station_officer_gets_no_drone_layer(server: dict[str, Any], browser: An
     from playwright.sync_api import expect
 
     errors: list[str] = []
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
-    page = context.new_page()
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page = open_page(browser, errors)
     airspace: list[str] = []
     page.on("request", lambda r: airspace.append(r.url) if "/api/airspace" in r.url else None)
     page.on("websocket", lambda ws: airspace.append(ws.url))
-    page.goto(server["base"])
-    page.fill("input[name=username]", "officer1")
-    page.fill("input[name=password]", PASSWORD)
-    page.get_by_test_id("login-submit").click()
+    submit_login(page, server["base"], "officer1")
     page.wait_for_selector("[data-testid=map][data-ready='1']", timeout=30_000)
     expect(page.get_by_test_id("layer-jurisdictions")).to_be_visible()
     assert page.get_by_test_id("layer-drones").count() == 0

@@ -7,50 +7,25 @@ switches the language. Screenshots go to ``test-artifacts/e2e/`` (git-ignored).
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
+from tests.e2e._support import (
+    CHROMIUM,
+    PASSWORD,
+    add_users,
+    api,
+    live_server,
+    login,
+    shot,
+    submit_login,
+)
 
 pytestmark = pytest.mark.slow
-
-REPO = Path(__file__).resolve().parents[2]
-ARTIFACTS = REPO / "test-artifacts" / "e2e"
-CHROMIUM = Path("/usr/bin/chromium")
-STATIC_INDEX = REPO / "src" / "haizhou" / "api" / "static" / "index.html"
-PASSWORD = "correct horse battery staple"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-
-
-def _require(condition: bool, reason: str) -> None:
-    if condition:
-        return
-    if IN_CI:
-        pytest.fail(f"{reason}; CI=true requires it (see .ci/run)")
-    pytest.skip(reason)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _build_store(data_dir: Path) -> dict[str, Any]:
@@ -59,12 +34,11 @@ def _build_store(data_dir: Path) -> dict[str, Any]:
 
     from haizhou.domain import Finding, Level
     from haizhou.ingest import import_file
-    from haizhou.security.passwords import hash_password
     from haizhou.sim import CityConfig, generate_city, write_city
     from haizhou.store.engine import make_engine, make_sessionmaker
     from haizhou.store.migrate import upgrade
     from haizhou.store.repositories.findings import add_findings
-    from haizhou.store.tables import IncidentRow, JurisdictionRow, UserRow
+    from haizhou.store.tables import IncidentRow, JurisdictionRow
     from haizhou.tasks.service import create_manual
 
     city = generate_city(CityConfig(scale=0.05, seed=1, start=date(2024, 1, 1), days=120))
@@ -92,21 +66,9 @@ def _build_store(data_dir: Path) -> dict[str, Any]:
             .where(JurisdictionRow.parent_code.is_not(None))
             .order_by(JurisdictionRow.code)
         )
-        digest = hash_password(PASSWORD)
-        for username, role, code in (
-            ("analyst1", "analyst", None),
-            ("officer1", "station_officer", station),
-        ):
-            session.add(
-                UserRow(
-                    username=username,
-                    password_hash=digest,
-                    role=role,
-                    jurisdiction_code=code,
-                    active=True,
-                    created_at=datetime.now(UTC),
-                )
-            )
+        add_users(
+            session, [("analyst1", "analyst", None), ("officer1", "station_officer", station)]
+        )
         last = session.scalar(select(func.max(IncidentRow.reported_at)))
         lon, lat, code = session.execute(
             select(IncidentRow.lon, IncidentRow.lat, IncidentRow.jurisdiction_code)
@@ -206,55 +168,7 @@ def _build_store(data_dir: Path) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    _require(CHROMIUM.exists(), f"{CHROMIUM} is missing (apt-get install chromium)")
-    _require(STATIC_INDEX.exists(), "the web app is not built (make web)")
-    pytest.importorskip("playwright")
-    data_dir = tmp_path_factory.mktemp("e2e")
-    facts = _build_store(data_dir)
-    port = _free_port()
-    env = {**os.environ, "HAIZHOU_DATA_DIR": str(data_dir)}
-    env.pop("HAIZHOU_DATABASE_URL", None)
-    log = (data_dir / "serve.log").open("w")
-    haizhou = Path(sys.executable).parent / "haizhou"
-    process = subprocess.Popen(
-        [str(haizhou), "serve", "--port", str(port)], env=env, stdout=log, stderr=log
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{base}/api/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"haizhou serve did not start: {(data_dir / 'serve.log').read_text()}")
-            time.sleep(0.3)
-        yield {"base": base, **facts}
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
-        )
-        yield instance
-        instance.close()
-
-
-def _shot(page: Any, name: str) -> Path:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path))
-    return path
+    yield from live_server(tmp_path_factory, "e2e", _build_store, startup_timeout=60)
 
 
 def _total(page: Any) -> int:
@@ -291,7 +205,7 @@ def test_log_in_switch_layers_move_time_open_finding_switch_language(
     page.fill("input[name=password]", "wrong password!")
     page.get_by_test_id("login-submit").click()
     assert page.get_by_test_id("login-error").inner_text() == "用户名或口令错误"
-    _shot(page, "01-login-refused")
+    shot(page, "01-login-refused")
     page.fill("input[name=password]", PASSWORD)
     page.get_by_test_id("login-submit").click()
 
@@ -301,7 +215,7 @@ def test_log_in_switch_layers_move_time_open_finding_switch_language(
     assert first > 0
     assert page.get_by_test_id("app-title").inner_text() == "海州 · 数据驱动的公共安全平台"
     page.wait_for_timeout(800)
-    _shot(page, "02-map-hexagons")
+    shot(page, "02-map-hexagons")
 
     # Switch layers: heat on, hexagons off, sensors on.
     page.get_by_test_id("layer-hexagons").uncheck()
@@ -310,7 +224,7 @@ def test_log_in_switch_layers_move_time_open_finding_switch_language(
     page.wait_for_timeout(1500)
     legend = page.get_by_test_id("legend").inner_text()
     assert "警情密度" in legend and "感知点位" in legend
-    _shot(page, "03-heat-and-sensors")
+    shot(page, "03-heat-and-sensors")
     page.get_by_test_id("layer-heat").uncheck()
     page.get_by_test_id("layer-sensors").uncheck()
     page.get_by_test_id("layer-hexagons").check()
@@ -328,7 +242,7 @@ def test_log_in_switch_layers_move_time_open_finding_switch_language(
     page.keyboard.press("End")
     _wait_total(page, later)
     page.wait_for_timeout(1000)
-    _shot(page, "04-time-moved-back")
+    shot(page, "04-time-moved-back")
 
     # Open the finding: click where the map draws it.
     lon, lat = server["finding"]
@@ -344,14 +258,14 @@ def test_log_in_switch_layers_move_time_open_finding_switch_language(
     panel.wait_for(timeout=10_000)
     text = panel.inner_text()
     assert "盗窃高发 Theft hot spot" in text and "加强夜间巡逻" in text and "红色" in text
-    _shot(page, "05-finding-panel")
+    shot(page, "05-finding-panel")
 
     # Switch to English.
     page.get_by_test_id("lang-switch").click()
     assert page.get_by_test_id("app-title").inner_text() == "Haizhou · data-driven public safety"
     assert "Suggested action" in panel.inner_text() and "Red" in panel.inner_text()
     assert "Layers" in page.get_by_test_id("layer-switcher").inner_text()
-    _shot(page, "06-english")
+    shot(page, "06-english")
 
     # Dashboard (ECharts) and log-out.
     page.get_by_test_id("nav-dashboard").click()
@@ -359,7 +273,7 @@ def test_log_in_switch_layers_move_time_open_finding_switch_language(
         "() => /\\d/.test(document.querySelector('[data-testid=kpi-total]')?.textContent ?? '')"
     )
     page.wait_for_timeout(800)
-    _shot(page, "07-dashboard")
+    shot(page, "07-dashboard")
     page.get_by_test_id("logout").click()
     page.get_by_test_id("login-form").wait_for()
     assert page.evaluate("() => document.cookie").count("haizhou_session") == 0
@@ -370,16 +284,13 @@ def test_log_in_switch_layers_move_time_open_finding_switch_language(
 def test_a_station_officer_sees_only_their_station(server: dict[str, Any], browser: Any) -> None:
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
-    page.goto(server["base"])
-    page.fill("input[name=username]", "officer1")
-    page.fill("input[name=password]", PASSWORD)
-    page.get_by_test_id("login-submit").click()
+    submit_login(page, server["base"], "officer1")
     page.wait_for_selector("[data-testid=map][data-ready='1']", timeout=20_000)
     officer_total = _wait_total(page)
     me = page.evaluate("() => fetch('/api/auth/me').then(r => r.json())")
     assert me["role"] == "station_officer" and me["scope"]
     page.wait_for_timeout(800)
-    _shot(page, "08-station-officer")
+    shot(page, "08-station-officer")
     # The officer's browser cannot widen its own scope: the server filters every query.
     codes = page.evaluate(
         "() => fetch('/api/map/jurisdictions').then(r => r.json())"
@@ -391,14 +302,8 @@ def test_a_station_officer_sees_only_their_station(server: dict[str, Any], brows
 
 
 def _login(browser: Any, server: dict[str, Any], username: str, errors: list[str]) -> Any:
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
-    page = context.new_page()
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    page.goto(server["base"])
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.get_by_test_id("login-submit").click()
+    """Logged in (console errors collected too), the map ready."""
+    page = login(browser, server["base"], username, errors, console_errors=True)
     page.wait_for_selector("[data-testid=map][data-ready='1']", timeout=20_000)
     return page
 
@@ -437,7 +342,7 @@ def test_officer_signs_and_feeds_back_an_instruction_in_the_inbox_and_on_the_map
     card = page.get_by_test_id("instruction-card")
     card.wait_for()
     assert "夜间巡逻并走访商户" in card.inner_text()
-    _shot(page, "09-inbox-issued")
+    shot(page, "09-inbox-issued")
 
     # Sign: the status and the history change, and the feedback form appears.
     page.get_by_test_id("instr-sign").click()
@@ -462,7 +367,7 @@ def test_officer_signs_and_feeds_back_an_instruction_in_the_inbox_and_on_the_map
         f"() => document.querySelector('[data-testid=instr-row-{number}]')"
         "?.textContent.includes('已反馈')"
     )
-    _shot(page, "10-inbox-fed-back")
+    shot(page, "10-inbox-fed-back")
 
     # The same instruction on the map (instructions layer), with its card in the side panel.
     page.get_by_test_id("nav-map").click()
@@ -481,7 +386,7 @@ def test_officer_signs_and_feeds_back_an_instruction_in_the_inbox_and_on_the_map
     panel.wait_for(timeout=10_000)
     panel.get_by_test_id("instruction-card").wait_for()
     assert "夜间巡逻核查" in panel.inner_text() and "已反馈" in panel.inner_text()
-    _shot(page, "11-instruction-on-map")
+    shot(page, "11-instruction-on-map")
 
     # The side panel has the inbox's actions: sign the second instruction on the map; the
     # layer reloads with its new status.
@@ -503,7 +408,7 @@ def test_officer_signs_and_feeds_back_an_instruction_in_the_inbox_and_on_the_map
         arg=other["id"],
         timeout=10_000,
     )
-    _shot(page, "11b-signed-on-map")
+    shot(page, "11b-signed-on-map")
     page.context.close()
 
     # The analyst reviews it from the inbox and closes it.
@@ -518,7 +423,7 @@ def test_officer_signs_and_feeds_back_an_instruction_in_the_inbox_and_on_the_map
     page.get_by_test_id("lang-switch").click()
     assert page.get_by_test_id("instruction-status").inner_text() == "Closed"
     assert "History" in page.get_by_test_id("instructions-page").inner_text()
-    _shot(page, "12-inbox-closed-english")
+    shot(page, "12-inbox-closed-english")
     page.get_by_test_id("lang-switch").click()
     page.context.close()
     assert not [e for e in errors if "401" not in e], errors
@@ -558,7 +463,7 @@ def test_scenario_view_and_polygon_query(server: dict[str, Any], browser: Any) -
     )
     assert centre == [pytest.approx(v, abs=1e-4) for v in expected["centre"]]
     page.wait_for_timeout(1500)
-    _shot(page, "13-scenario-stadium")
+    shot(page, "13-scenario-stadium")
 
     # School safety: one zone per school.
     page.get_by_test_id("scenario-select").select_option("schools")
@@ -569,7 +474,7 @@ def test_scenario_view_and_polygon_query(server: dict[str, Any], browser: Any) -
     assert len(schools["zones"]["features"]) == len(SCHOOL_NAMES)
     assert {f["properties"]["kind"] for f in schools["zones"]["features"]} == {"school"}
     page.wait_for_timeout(1200)
-    _shot(page, "14-scenario-schools")
+    shot(page, "14-scenario-schools")
     page.get_by_test_id("scenario-select").select_option("")
     page.get_by_test_id("layer-hexagons").check()
 
@@ -590,7 +495,7 @@ def test_scenario_view_and_polygon_query(server: dict[str, Any], browser: Any) -
     assert shown_count > 0
     assert "盗窃高发" in panel.inner_text()  # the finding lies inside
     page.wait_for_timeout(500)
-    _shot(page, "15-polygon-query")
+    shot(page, "15-polygon-query")
     page.context.close()
     assert not [e for e in errors if "401" not in e], errors
 
@@ -611,7 +516,7 @@ def test_models_and_reports_pages(server: dict[str, Any], browser: Any) -> None:
     detail.wait_for(timeout=10_000)
     assert first["title_zh"] in detail.inner_text()
     assert page.get_by_test_id("model-run-form").is_visible()
-    _shot(page, "16-models")
+    shot(page, "16-models")
 
     # Reports: generate the daily report of the last day with data, in English HTML.
     day = page.evaluate(
@@ -636,7 +541,7 @@ def test_models_and_reports_pages(server: dict[str, Any], browser: Any) -> None:
     href = link.get_attribute("href")
     status = page.evaluate("(u) => fetch(u).then(r => r.status)", href)
     assert status == 200
-    _shot(page, "17-reports")
+    shot(page, "17-reports")
     page.context.close()
     assert not [e for e in errors if "401" not in e], errors
 
@@ -644,11 +549,6 @@ def test_models_and_reports_pages(server: dict[str, Any], browser: Any) -> None:
 def test_chromium_is_debians(browser: Any) -> None:
     assert shutil.which("chromium") or CHROMIUM.exists()
     assert browser.version.split(".")[0].isdigit()
-
-
-def _api(page: Any, path: str) -> Any:
-    """GET an API path in the page's session (the browser's cookie, the server's scope)."""
-    return page.evaluate("(p) => fetch(p).then(r => r.json())", path)
 
 
 def _digits(text: str) -> int:
@@ -668,7 +568,7 @@ def test_dashboard_shows_the_kpis_of_the_api(server: dict[str, Any], browser: An
         page.get_by_test_id("kpi-compare").select_option(compare)
         day = page.get_by_test_id("kpi-date").input_value()
         assert len(day) == 10
-        expected = _api(page, f"/api/kpis?start={day}T00:00:00&period={period}&compare={compare}")
+        expected = api(page, f"/api/kpis?start={day}T00:00:00&period={period}&compare={compare}")
         assert expected["period"] == period
         total = next(r for r in expected["incidents_by_category"] if r["category"] == "all")
         cases = next(r for r in expected["cases"] if r["category"] == "all")
@@ -704,7 +604,7 @@ def test_dashboard_shows_the_kpis_of_the_api(server: dict[str, Any], browser: An
             cells = page.get_by_test_id(f"kpi-rank-{row['jurisdiction_code']}").locator("td")
             assert _digits(cells.nth(1).inner_text()) == row["incidents"]
         page.wait_for_timeout(800)  # the ECharts animations
-        _shot(page, f"16-dashboard-{period}-{compare}")
+        shot(page, f"16-dashboard-{period}-{compare}")
     page.context.close()
     assert not [e for e in errors if "401" not in e], errors
 
@@ -730,7 +630,7 @@ def test_supervision_create_and_add_notes(server: dict[str, Any], browser: Any) 
     detail.wait_for(timeout=10_000)
     tiers = page.get_by_test_id("sup-tiers").inner_text()
     assert "王副局长" in tiers and "刑警大队" in tiers and server["station"] in tiers
-    listing = _api(page, "/api/supervision")
+    listing = api(page, "/api/supervision")
     case = next(c for c in listing["items"] if c["title"].startswith("“3·15”"))
     page.get_by_test_id(f"sup-row-{case['id']}").wait_for()
     # The deadline was entered in the bureau's zone (Asia/Shanghai, UTC+8): 10:00 there.
@@ -744,10 +644,10 @@ def test_supervision_create_and_add_notes(server: dict[str, Any], browser: Any) 
     page.wait_for_function(
         "() => document.querySelector('[data-testid=sup-notes]')?.textContent.includes('锁定嫌疑车辆')"
     )
-    stored = _api(page, f"/api/supervision/{case['id']}")
+    stored = api(page, f"/api/supervision/{case['id']}")
     assert [(n["tier"], n["author"]) for n in stored["notes"]] == [("specialist", "analyst1")]
     page.get_by_test_id("sup-stats").wait_for()
-    _shot(page, "17-supervision-analyst")
+    shot(page, "17-supervision-analyst")
     page.context.close()
 
     # The station officer sees the case of their station and writes as the station tier.
@@ -761,10 +661,10 @@ def test_supervision_create_and_add_notes(server: dict[str, Any], browser: Any) 
     page.wait_for_function(
         "() => document.querySelector('[data-testid=sup-notes]')?.textContent.includes('走访被盗户')"
     )
-    stored = _api(page, f"/api/supervision/{case['id']}")
+    stored = api(page, f"/api/supervision/{case['id']}")
     assert [n["tier"] for n in stored["notes"]] == ["specialist", "station"]
     assert page.get_by_test_id("sup-close-form").count() == 0  # closing is for managers
-    _shot(page, "18-supervision-officer")
+    shot(page, "18-supervision-officer")
     page.context.close()
 
     # The analyst closes it (销号) with a note; the list shows it closed.
@@ -778,7 +678,7 @@ def test_supervision_create_and_add_notes(server: dict[str, Any], browser: Any) 
         ".includes('已销号')",
         arg=case["id"],
     )
-    stored = _api(page, f"/api/supervision/{case['id']}")
+    stored = api(page, f"/api/supervision/{case['id']}")
     assert stored["status"] == "closed" and stored["closing_note"] == "已破案"
     assert page.get_by_test_id("sup-note-form").count() == 0  # a closed case takes no notes
     page.context.close()
@@ -808,8 +708,8 @@ def test_analyst_issues_instructions_from_a_finding_and_a_map_point(
     created = page.get_by_test_id("instr-created")
     created.wait_for(timeout=10_000)
     assert "待分析员审批" in created.inner_text()  # yellow: the policy holds it for approval
-    _shot(page, "19-instruction-from-finding")
-    listing = _api(page, "/api/instructions?pending=true&limit=500")
+    shot(page, "19-instruction-from-finding")
+    listing = api(page, "/api/instructions?pending=true&limit=500")
     pending = [i for i in listing["items"] if i["finding_id"] == yellow["id"]]
     assert len(pending) == 1 and pending[0]["approval"] == "pending"
     number = pending[0]["id"]
@@ -829,8 +729,8 @@ def test_analyst_issues_instructions_from_a_finding_and_a_map_point(
         "() => document.querySelector('[data-testid=instr-created]')?.textContent.includes('商圈巡查')"
     )
     assert "已下发指令" in page.get_by_test_id("instr-created").inner_text()
-    _shot(page, "20-instruction-from-point")
-    listing = _api(page, "/api/instructions?limit=500")
+    shot(page, "20-instruction-from-point")
+    listing = api(page, "/api/instructions?limit=500")
     hand = [i for i in listing["items"] if i["title"].startswith("人工指令")]
     assert len(hand) == 1 and hand[0]["level"] == "orange" and hand[0]["status"] == "issued"
     assert abs(hand[0]["lon"] - (yellow["lon"] + 0.003)) < 1e-3
@@ -840,10 +740,10 @@ def test_analyst_issues_instructions_from_a_finding_and_a_map_point(
     page.get_by_test_id("nav-instructions").click()
     page.get_by_test_id("instr-approval").click()
     page.get_by_test_id(f"approval-row-{number}").wait_for(timeout=10_000)
-    _shot(page, "21-approval-queue")
+    shot(page, "21-approval-queue")
     page.get_by_test_id(f"approve-{number}").click()
     page.get_by_test_id(f"approval-row-{number}").wait_for(state="detached", timeout=10_000)
-    stored = _api(page, f"/api/instructions/{number}")
+    stored = api(page, f"/api/instructions/{number}")
     assert stored["approval"] == "approved" and stored["status"] == "issued"
     page.get_by_test_id(f"instr-row-{number}").wait_for(timeout=10_000)
     page.context.close()

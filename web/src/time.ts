@@ -27,6 +27,19 @@ export function formatTime(iso: string | null | undefined, lang: string): string
   }).format(new Date(iso));
 }
 
+/** "04-29 13:05:09" style month, day and time to the second (live airspace reports) in the zone. */
+export function formatClock(iso: string, lang: string): string {
+  return new Intl.DateTimeFormat(lang, {
+    timeZone: zone,
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+    second: "2-digit",
+    hourCycle: "h23",
+  }).format(new Date(iso));
+}
+
 function parts(instant: number): Record<string, number> {
   const out: Record<string, number> = {};
   const format = new Intl.DateTimeFormat("en-US", {

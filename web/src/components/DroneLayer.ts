@@ -18,7 +18,7 @@ import {
   nextAlerts,
   trackName,
 } from "../airspaceLive";
-import { LEVEL_COLOURS } from "./Legend";
+import { levelColour, matchColour } from "./mapColours";
 
 export const DRONE_STYLE_LAYERS = ["airzones-fill", "airzones-line", "drones-path", "drones-head"];
 /** The head layer: what a click on the map selects. */
@@ -30,17 +30,7 @@ const TRAIL_POINTS = 40;
 const MAX_LABELS = 50;
 const EMPTY: GeoJSON.FeatureCollection = { type: "FeatureCollection", features: [] };
 
-const LEVEL: maplibregl.ExpressionSpecification = [
-  "match",
-  ["get", "level"],
-  "red",
-  LEVEL_COLOURS.red,
-  "orange",
-  LEVEL_COLOURS.orange,
-  "yellow",
-  LEVEL_COLOURS.yellow,
-  LEVEL_COLOURS.blue,
-];
+const LEVEL = levelColour();
 /** Zone colours by kind, as on the Airspace page. */
 export const AIRZONE_COLOURS: Record<string, string> = {
   no_fly: "#d7263d",
@@ -49,12 +39,7 @@ export const AIRZONE_COLOURS: Record<string, string> = {
   airport_approach: "#2c3e50",
   hospital: "#27ae60",
 };
-const AIRZONE: maplibregl.ExpressionSpecification = [
-  "match",
-  ["get", "kind"],
-  ...Object.entries(AIRZONE_COLOURS).flat(),
-  "#7f8c8d",
-] as unknown as maplibregl.ExpressionSpecification;
+const AIRZONE = matchColour("kind", AIRZONE_COLOURS, "#7f8c8d");
 
 /** Add the sources and (hidden) style layers; call once the style has loaded. */
 export function addDroneLayers(map: maplibregl.Map): void {

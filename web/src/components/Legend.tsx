@@ -2,13 +2,7 @@
 import { useI18n, type Key } from "../i18n";
 import type { LayerId } from "../pages/MapPage";
 import { STATUS_COLOURS } from "./workLayers";
-
-export const LEVEL_COLOURS = {
-  red: "#d7191c",
-  orange: "#fd8d3c",
-  yellow: "#fecc5c",
-  blue: "#2c7bb6",
-} as const;
+import { LEVEL_COLOURS } from "./mapColours";
 
 function Swatch({ colour, round = false }: { colour: string; round?: boolean }) {
   return <span className={round ? "swatch round" : "swatch"} ref={(el) => el?.style.setProperty("background", colour)} />;

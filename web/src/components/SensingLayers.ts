@@ -5,7 +5,7 @@
 import type * as maplibregl from "maplibre-gl";
 import type { GeoJSONSource } from "maplibre-gl";
 import { api, ApiError } from "../api";
-import { LEVEL_COLOURS } from "./Legend";
+import { LEVEL_COLOURS } from "./mapColours";
 
 export type SensingLayerId = "coverage" | "blindspots" | "candidates" | "fraudrisk";
 

@@ -2,23 +2,13 @@
 // first case, dark at the latest) and a point per case: open cases in the series' level colour,
 // solved ones white. Data: GET /api/map/series (kind "series" lines, kind "case" points).
 import type * as maplibregl from "maplibre-gl";
-import { LEVEL_COLOURS } from "./Legend";
+import { levelColour } from "./mapColours";
 
 export const SERIES_STYLE_LAYERS = ["series-line", "series-points"];
 
 const EMPTY: GeoJSON.FeatureCollection = { type: "FeatureCollection", features: [] };
 
-const LEVEL: maplibregl.ExpressionSpecification = [
-  "match",
-  ["get", "level"],
-  "red",
-  LEVEL_COLOURS.red,
-  "orange",
-  LEVEL_COLOURS.orange,
-  "yellow",
-  LEVEL_COLOURS.yellow,
-  LEVEL_COLOURS.blue,
-];
+const LEVEL = levelColour();
 
 /** Add the series source and style layers; call once the style has loaded. */
 export function addSeriesLayers(map: maplibregl.Map): void {

@@ -1,11 +1,12 @@
 // Side panel (详情面板): what was clicked, with its evidence.
+import type { ReactNode } from "react";
 import { useI18n, type Key } from "../i18n";
 import type { Selection } from "../pages/MapPage";
 import type { User } from "../api";
 import { InstructionCard } from "./InstructionCard";
 import { FindingInstruction } from "./CreateInstruction";
 import { type AirAlert, type AirTrack, airWord, trackName } from "../airspaceLive";
-import { displayZone } from "../time";
+import { formatClock } from "../time";
 import { DRONE_HEAD_LAYER } from "./DroneLayer";
 
 const TITLES: Record<string, Key> = {
@@ -26,19 +27,6 @@ export interface DroneSelection {
   onOpen?: (trackId: number) => void;
 }
 
-/** Date and time to the second in the bureau's zone (a drone's reports come every second). */
-function clock(iso: string, lang: string): string {
-  return new Intl.DateTimeFormat(lang, {
-    timeZone: displayZone(),
-    month: "2-digit",
-    day: "2-digit",
-    hour: "2-digit",
-    minute: "2-digit",
-    second: "2-digit",
-    hourCycle: "h23",
-  }).format(new Date(iso));
-}
-
 function DroneDetails({ id, drone }: { id: number; drone: DroneSelection }) {
   const { t, lang } = useI18n();
   const zh = lang === "zh-CN";
@@ -51,7 +39,7 @@ function DroneDetails({ id, drone }: { id: number; drone: DroneSelection }) {
     ["airspace.authorisation", `${airWord(track.authorisation, zh)}${track.reasons.length ? ` — ${track.reasons.join("; ")}` : ""}`],
     ["panel.speed", `${track.speed_mps.toFixed(1)} m/s`],
     ["panel.altitude", `${Math.round(track.alt_m)} m`],
-    ["panel.last_seen", clock(track.last_seen, lang)],
+    ["panel.last_seen", formatClock(track.last_seen, lang)],
   ];
   return (
     <>
@@ -72,7 +60,7 @@ function DroneDetails({ id, drone }: { id: number; drone: DroneSelection }) {
               <ul className="drone-alerts" data-testid="drone-alerts">
                 {alerts.slice(0, 5).map((a) => (
                   <li key={a.id}>
-                    {clock(a.raised_at, lang)} {a.title}
+                    {formatClock(a.raised_at, lang)} {a.title}
                   </li>
                 ))}
               </ul>
@@ -101,6 +89,22 @@ function parse(value: unknown): unknown {
   return value;
 }
 
+/** The panel's frame: what kind of thing is shown, a close button, then the content. */
+function PanelShell({ kind, onClose, children }: { kind: string; onClose: () => void; children: ReactNode }) {
+  const { t } = useI18n();
+  return (
+    <aside className="side-panel" data-testid="side-panel">
+      <header>
+        <span className="kind">{kind}</span>
+        <button type="button" onClick={onClose} data-testid="panel-close" aria-label={t("panel.close")}>
+          ×
+        </button>
+      </header>
+      {children}
+    </aside>
+  );
+}
+
 export function SidePanel({
   selection,
   onClose,
@@ -117,29 +121,17 @@ export function SidePanel({
   const { t } = useI18n();
   if (selection.layer === DRONE_HEAD_LAYER && drone !== undefined) {
     return (
-      <aside className="side-panel" data-testid="side-panel">
-        <header>
-          <span className="kind">{t("panel.drone")}</span>
-          <button type="button" onClick={onClose} data-testid="panel-close" aria-label={t("panel.close")}>
-            ×
-          </button>
-        </header>
+      <PanelShell kind={t("panel.drone")} onClose={onClose}>
         <DroneDetails id={Number(selection.properties.id)} drone={drone} />
-      </aside>
+      </PanelShell>
     );
   }
   if (selection.layer === "instructions-circle" && user !== undefined) {
     // An instruction on the map: the same card, history and actions as in the inbox.
     return (
-      <aside className="side-panel" data-testid="side-panel">
-        <header>
-          <span className="kind">{t("panel.instruction")}</span>
-          <button type="button" onClick={onClose} data-testid="panel-close" aria-label={t("panel.close")}>
-            ×
-          </button>
-        </header>
+      <PanelShell kind={t("panel.instruction")} onClose={onClose}>
         <InstructionCard id={String(selection.properties.id)} user={user} onChanged={onChanged} />
-      </aside>
+      </PanelShell>
     );
   }
   const p = selection.properties;
@@ -181,13 +173,7 @@ export function SidePanel({
       rows.push(["panel.code", p.code], ["panel.station", p.station]);
   }
   return (
-    <aside className="side-panel" data-testid="side-panel">
-      <header>
-        <span className="kind">{t(TITLES[selection.layer] ?? "panel.jurisdiction")}</span>
-        <button type="button" onClick={onClose} data-testid="panel-close" aria-label={t("panel.close")}>
-          ×
-        </button>
-      </header>
+    <PanelShell kind={t(TITLES[selection.layer] ?? "panel.jurisdiction")} onClose={onClose}>
       <h2>{heading}</h2>
       <dl>
         {rows.map(([key, value]) => (
@@ -198,6 +184,6 @@ export function SidePanel({
         ))}
       </dl>
       {selection.layer === "findings-circle" && <FindingInstruction findingId={Number(p.id)} user={user} />}
-    </aside>
+    </PanelShell>
   );
 }

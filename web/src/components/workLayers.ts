@@ -1,6 +1,7 @@
 // Map layers of the work on the ground: instructions by status (指令图层), scenario zones
 // (场景区域) and the polygon being drawn for a query (框选查询).
 import type * as maplibregl from "maplibre-gl";
+import { matchColour } from "./mapColours";
 
 export const STATUS_COLOURS: Record<string, string> = {
   issued: "#d7191c",
@@ -21,10 +22,6 @@ export const ZONE_COLOURS: Record<string, string> = {
 
 const EMPTY: GeoJSON.FeatureCollection = { type: "FeatureCollection", features: [] };
 
-function matchColour(property: string, colours: Record<string, string>, fallback: string): maplibregl.ExpressionSpecification {
-  const pairs = Object.entries(colours).flat();
-  return ["match", ["get", property], ...pairs, fallback] as unknown as maplibregl.ExpressionSpecification;
-}
 
 /** Add the sources and style layers; call once the style has loaded, after the base layers. */
 export function addWorkLayers(map: maplibregl.Map): void {

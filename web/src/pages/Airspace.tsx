@@ -6,6 +6,7 @@ import "maplibre-gl/dist/maplibre-gl.css";
 import type { GeoJSONSource, MapMouseEvent, StyleSpecification } from "maplibre-gl";
 import { ApiError, api, request, type User } from "../api";
 import { useI18n } from "../i18n";
+import { formatClock } from "../time";
 import { type AirAlert, type AirTrack, applyLive, airWord, connectLive, nextAlerts, trackName } from "../airspaceLive";
 
 interface Countermeasure {
@@ -96,6 +97,7 @@ export function Airspace({ user, focus = null }: { user: User; focus?: number | 
         center: [119.228, 34.58],
         zoom: 12.5,
         attributionControl: false,
+        canvasContextAttributes: { preserveDrawingBuffer: true }, // screenshots in end-to-end tests
       });
       mapRef.current = map;
       map.on("load", async () => {
@@ -181,7 +183,7 @@ export function Airspace({ user, focus = null }: { user: User; focus?: number | 
             <li key={a.id} className={`level-${a.level}`}>
               <button type="button" onClick={() => setSelected(a.track_id)} style={ROW_STYLE}>
                 <span style={{ ...SWATCH_STYLE, background: LEVEL_HEX[a.level] ?? LEVEL_HEX.blue }} />
-                {new Date(a.raised_at).toLocaleTimeString(zh ? "zh-CN" : "en")} {a.title}
+                {formatClock(a.raised_at, lang)} {a.title}
               </button>
             </li>
           ))}

@@ -8,7 +8,8 @@ import workerUrl from "maplibre-gl/dist/maplibre-gl-worker.mjs?url";
 import type { GeoJSONSource, MapGeoJSONFeature, MapMouseEvent, StyleSpecification } from "maplibre-gl";
 import { api, ApiError, type MapConfig, type User } from "../api";
 import { useI18n, type Key } from "../i18n";
-import { Legend, LEVEL_COLOURS } from "../components/Legend";
+import { Legend } from "../components/Legend";
+import { levelColour } from "../components/mapColours";
 import { SidePanel } from "../components/SidePanel";
 import { TimeSlider, type Window } from "../components/TimeSlider";
 import { addWorkLayers } from "../components/workLayers";
@@ -101,17 +102,7 @@ function addLayers(map: maplibregl.Map): void {
   for (const id of ["jurisdictions", "roads", "places", "hexagons", "heat", "sensors", "findings"]) {
     map.addSource(id, { type: "geojson", data: EMPTY });
   }
-  const levelColour: maplibregl.ExpressionSpecification = [
-    "match",
-    ["get", "level"],
-    "red",
-    LEVEL_COLOURS.red,
-    "orange",
-    LEVEL_COLOURS.orange,
-    "yellow",
-    LEVEL_COLOURS.yellow,
-    LEVEL_COLOURS.blue,
-  ];
+  const level = levelColour();
   map.addLayer({
     id: "jurisdictions-fill",
     type: "fill",
@@ -168,7 +159,7 @@ function addLayers(map: maplibregl.Map): void {
     id: "hexagons-fill",
     type: "fill",
     source: "hexagons",
-    paint: { "fill-color": levelColour, "fill-opacity": 0.55 },
+    paint: { "fill-color": level, "fill-opacity": 0.55 },
   });
   map.addLayer({
     id: "hexagons-line",
@@ -193,7 +184,7 @@ function addLayers(map: maplibregl.Map): void {
     source: "findings",
     paint: {
       "circle-radius": 9,
-      "circle-color": levelColour,
+      "circle-color": level,
       "circle-stroke-color": "#111827",
       "circle-stroke-width": 2,
     },
