@@ -7,6 +7,8 @@ import type { GeoJSONSource, MapMouseEvent, StyleSpecification } from "maplibre-
 import { ApiError, api, request, type User } from "../api";
 import { useI18n } from "../i18n";
 import { formatClock } from "../time";
+import { AIRZONE_COLOURS } from "../components/DroneLayer";
+import { LEVEL_COLOURS, levelColour, matchColour } from "../components/mapColours";
 import { type AirAlert, type AirTrack, applyLive, airWord, connectLive, nextAlerts, trackName } from "../airspaceLive";
 
 interface Countermeasure {
@@ -27,9 +29,10 @@ const LIST_STYLE = { listStyle: "none", padding: 0, margin: "4px 0" } as const;
 const ROW_STYLE = { width: "100%", textAlign: "left", display: "flex", alignItems: "center", gap: 6 } as const;
 const SWATCH_STYLE = { display: "inline-block", width: 10, height: 10, borderRadius: 5, flex: "none" } as const;
 
-const LEVEL_HEX: Record<string, string> = { red: "#d7263d", orange: "#f46036", yellow: "#e2b714", blue: "#2e86ab" };
-const LEVEL_COLOUR = ["match", ["get", "level"], "red", "#d7263d", "orange", "#f46036", "yellow", "#e2b714", "#2e86ab"];
-const ZONE_COLOUR = ["match", ["get", "kind"], "no_fly", "#d7263d", "event", "#f46036", "school", "#8e44ad", "airport_approach", "#2c3e50", "hospital", "#27ae60", "#7f8c8d"];
+// The same level and zone colours as the main map's drone layer.
+const LEVEL_HEX: Record<string, string> = LEVEL_COLOURS;
+const LEVEL_COLOUR = levelColour();
+const ZONE_COLOUR = matchColour("kind", AIRZONE_COLOURS, "#7f8c8d");
 
 function style(tileUrl: string | null): StyleSpecification {
   const s: StyleSpecification = {
