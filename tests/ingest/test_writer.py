@@ -227,3 +227,39 @@ def test_first_occurrence_matches_a_dictionary_scan(values: list[str | None]) ->
     got = first_occurrence(pa.array(values, type=pa.string()))
     assert got.dtype == np.int64
     assert got.tolist() == expected
+
+
+def _pragma(w, name: str) -> int:
+    if isinstance(w, AdbcSqliteWriter):
+        cur = w.adbc.cursor()
+        cur.execute(f"PRAGMA {name}")
+        return int(cur.fetchall()[0][0])
+    return int(w.conn.execute(f"PRAGMA {name}").fetchone()[0])
+
+
+@pytest.mark.parametrize("arrow", [True, False], ids=["adbc", "sqlite3"])
+@pytest.mark.parametrize("staged", [False, True], ids=["fresh", "after-a-staged-batch"])
+def test_index_build_sorts_on_files_and_restores_the_load_settings(
+    two_stores, tmp_path: Path, arrow: bool, staged: bool
+) -> None:
+    """The build switches SQLite's sorter to file runs (helper threads) and back; after a
+    staged batch (a TEMP table: temp_store cannot change) it still builds every index."""
+    store = two_stores[0]
+    assert store.run("incidents", _write_csv(tmp_path / "a.csv", _records(300))).accepted == 300
+    expected = _secondary_indexes(store, "incidents")
+    w = open_writer(store.engine, arrow=arrow)
+    try:
+        if staged and arrow:
+            data = pa.table({"source_id": ["W0001"], "content_hash": ["x"]})
+            with w.batch_transaction() as cur:
+                present, _ = w.match_stored(cur, "incidents", "a", data)
+            assert present.tolist() == [True]
+        w.drop_secondary_indexes("incidents")
+        w.ensure_indexes("incidents")
+        assert w.missing_indexes("incidents") == []
+        assert _pragma(w, "temp_store") == 2  # MEMORY again, for the staged batches
+        assert _pragma(w, "cache_size") == -262144
+    finally:
+        w.close()
+    assert _secondary_indexes(store, "incidents") == expected
+    assert store.rows("PRAGMA integrity_check") == [("ok",)]

@@ -18,13 +18,19 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from haizhou.ingest.timeparse import parse_times
+from haizhou.security.pseudonym import PROVINCES
 
 NULL_STR = pa.scalar(None, pa.string())
 _NUMBER = r"^[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?$"
-# Candidates for identifiers in free text: long digit runs (ID card, phone) and plates.
+# Candidates for identifiers in free text, a superset of what Pseudonymiser.scrub_text finds:
+# seven digits (ASCII or full-width) with at most two separators or brackets between two of
+# them (every ID card, mobile and landline form has at least seven digits, at most a bracket
+# and a separator between its groups), or a province followed by a letter (a plate). Only
+# cells that match are searched in Python.
+_DIGIT = "[0-9\uff10-\uff19]"
 IDENTIFIER_HINT = (
-    r"\d{7,}|\d{6}[ -]?\d{8}|1\d{2}[ -]\d{4}[ -]\d{4}|"
-    r"[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼][A-Za-z]"
+    f"{_DIGIT}(?:[ \\-\u3000\uff0d()\uff08\uff09\uff0b+]{{0,2}}{_DIGIT}){{6}}"
+    f"|[{PROVINCES}][A-Za-z\uff21-\uff3a\uff41-\uff5a]"
 )
 
 

@@ -1045,6 +1045,8 @@ def first_occurrence(ids: pa.Array) -> np.ndarray:
     if n == 0:
         return np.empty(0, dtype=np.int64)
     encoded = pc.dictionary_encode(ids, null_encoding="encode")
+    if len(encoded.dictionary) == n:  # every value distinct: the usual chunk of a file
+        return np.arange(n, dtype=np.int64)
     codes = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
     _, first_at = np.unique(codes, return_index=True)
     first_index = np.empty(len(encoded.dictionary), dtype=np.int64)
@@ -1056,7 +1058,8 @@ def content_hash(out: dict[str, Any], n: int) -> np.ndarray:
     """128-bit hash (32 hex characters, as ``S32`` bytes) of each row's normalised content.
 
     The columns are joined per row as text (sorted by name, unit separator between them, NUL
-    for null) and hashed twice with pandas' SipHash-based ``hash_array`` under two fixed keys.
+    for null) and its UTF-8 bytes hashed twice with pandas' SipHash-based ``hash_array`` under
+    two fixed keys.
     The stored ``content_hash`` tells an identical re-import from a conflicting one, so this
     algorithm must stay stable: changing it would mark every stored row as a conflict.
 
@@ -1083,7 +1086,9 @@ def content_hash(out: dict[str, Any], n: int) -> np.ndarray:
     joined = pc.binary_join_element_wise(
         *parts, "\x1f", null_handling="replace", null_replacement="\x00"
     )
-    objects = joined.to_numpy(zero_copy_only=False)
+    # as bytes objects: cheaper to create than str, and hashed as they are (a str would be
+    # encoded to the same UTF-8 bytes on each of the two passes), so the hash is unchanged
+    objects = joined.cast(pa.binary()).to_numpy(zero_copy_only=False)
     a = pd.util.hash_array(objects, hash_key=_HASH_KEYS[0], categorize=False)
     b = pd.util.hash_array(objects, hash_key=_HASH_KEYS[1], categorize=False)
     both = np.stack([a, b], axis=1).astype(">u8").tobytes().hex().encode()

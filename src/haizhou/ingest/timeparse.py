@@ -62,12 +62,66 @@ def _int(struct: pa.StructArray, field: str, default: int | None = None) -> np.n
 def format_timestamps(us: np.ndarray, *, fraction: bool = True) -> pa.Array:
     """``YYYY-MM-DD HH:MM:SS[.ffffff]`` text of µs-since-epoch values, vectorised.
 
-    Arrow's and NumPy's formatters cost about 2 µs a value; records share few distinct days
-    and times of day, so each distinct one is formatted once and the text assembled with
-    Arrow string kernels.
+    Arrow's and NumPy's formatters cost about 2 µs a value. For years 0–9999 every text has
+    the same width, so the digits are computed with integer arithmetic into one byte matrix
+    that becomes the string array's data buffer directly (no Python object per value).
+
+    Parameters
+    ----------
+    us
+        Microseconds since 1970-01-01 (int64, any shape; flattened).
+    fraction
+        Append ``.ffffff``; False: whole seconds (the fraction is dropped, not rounded).
+
+    Returns
+    -------
+    pa.StringArray
     """
-    us = np.asarray(us, dtype=np.int64)
+    us = np.asarray(us, dtype=np.int64).ravel()
     days, tod = np.divmod(us, _US_PER_DAY)
+    y, mo, d = _civil_from_days(days)
+    if len(us) and (y.min() < 0 or y.max() > 9999):
+        return _format_timestamps_unique(days, tod, fraction=fraction)
+    secs, micro = np.divmod(tod, 1_000_000)
+    fields = [(y, 4), (mo, 2), (d, 2), (secs // 3600, 2), (secs // 60 % 60, 2), (secs % 60, 2)]
+    if fraction:
+        fields.append((micro, 6))
+    width = 26 if fraction else 19
+    out = np.empty((len(us), width), dtype=np.uint8)
+    for pos, sep in _SEPARATORS[: 6 if fraction else 5]:
+        out[:, pos] = ord(sep)
+    pos = 0
+    for values, digits in fields:
+        for k in range(digits - 1, -1, -1):
+            out[:, pos + k] = 48 + values % 10
+            values = values // 10
+        pos += digits + 1
+    large = (len(us) + 1) * width > np.iinfo(np.int32).max
+    offsets = np.arange(0, (len(us) + 1) * width, width, dtype=np.int64 if large else np.int32)
+    kind = pa.LargeStringArray if large else pa.StringArray
+    return kind.from_buffers(len(us), pa.py_buffer(offsets), pa.py_buffer(out))
+
+
+_SEPARATORS = ((4, "-"), (7, "-"), (10, " "), (13, ":"), (16, ":"), (19, "."))
+
+
+def _civil_from_days(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Proleptic Gregorian (year, month, day) of days since 1970-01-01 (H. Hinnant's
+    algorithm, the inverse of :func:`_days_from_civil`)."""
+    z = days + 719468
+    era = np.floor_divide(z, 146097)
+    doe = z - era * 146097
+    yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
+    doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
+    mp = (5 * doy + 2) // 153
+    d = doy - (153 * mp + 2) // 5 + 1
+    m = np.where(mp < 10, mp + 3, mp - 9)
+    return yoe + era * 400 + (m <= 2), m, d
+
+
+def _format_timestamps_unique(days: np.ndarray, tod: np.ndarray, *, fraction: bool) -> pa.Array:
+    """:func:`format_timestamps` for any year NumPy formats: each distinct day and time of
+    day formatted once and the text assembled with Arrow string kernels."""
     if not fraction:
         tod = tod - tod % 1_000_000
     u_days, i_days = np.unique(days, return_inverse=True)

@@ -174,9 +174,12 @@ class BatchWriter:
         if not statements:
             return
         self._before_index_build()
-        with self.transaction() as cur:  # one transaction: one WAL write, one checkpoint
-            for sql in statements:
-                cur.execute(sql)
+        try:
+            with self.transaction() as cur:  # one transaction: one WAL write, one checkpoint
+                for sql in statements:
+                    cur.execute(sql)
+        finally:
+            self._after_index_build()
 
     def missing_indexes(self, table: str) -> list[str]:
         """Names of the indexes of ``table`` that the schema declares and the database lacks."""
@@ -195,6 +198,9 @@ class BatchWriter:
 
     def _before_index_build(self) -> None:
         """Hook: tune the connection before ``CREATE INDEX`` statements."""
+
+    def _after_index_build(self) -> None:
+        """Hook: undo :meth:`_before_index_build`."""
 
     def new_batch(self, values: dict[str, Any]) -> int:
         with self.transaction() as cur:
@@ -246,16 +252,20 @@ class SqliteWriter(BatchWriter):
         self._isolation = self.conn.isolation_level
         self.conn.isolation_level = None  # explicit BEGIN/COMMIT
         # a big page cache keeps index inserts in memory during the batch
-        self.conn.execute("PRAGMA cache_size = -262144")
-        self.conn.execute("PRAGMA temp_store = MEMORY")
+        for pragma in _LOAD_PRAGMAS:
+            self.conn.execute(f"PRAGMA {pragma}")
         # checkpoint once at the end instead of after every batch: index pages dirtied by
         # every batch are then copied to the database file once
         self._autocheckpoint = self.conn.execute("PRAGMA wal_autocheckpoint").fetchone()[0]
         self.conn.execute("PRAGMA wal_autocheckpoint = 0")
 
     def _before_index_build(self) -> None:
-        # CREATE INDEX sorts with helper threads: the second core builds half of each index
-        self.conn.execute("PRAGMA threads = 2")
+        for pragma in INDEX_BUILD_PRAGMAS:
+            self.conn.execute(f"PRAGMA {pragma}")
+
+    def _after_index_build(self) -> None:
+        for pragma in _LOAD_PRAGMAS:
+            self.conn.execute(f"PRAGMA {pragma}")
 
     def close(self) -> None:
         self.conn.execute(f"PRAGMA wal_autocheckpoint = {int(self._autocheckpoint)}")
@@ -384,7 +394,11 @@ class AdbcSqliteWriter(SqliteWriter):
         cur = self.adbc.cursor()
         self.adbc.rollback()
         try:
-            cur.execute("PRAGMA threads = 2")  # the sorter's helper thread: the second core
+            for pragma in INDEX_BUILD_PRAGMAS:
+                # temp_store cannot change once this connection has a TEMP table (a batch was
+                # staged): the sort then stays in memory on one core, as before
+                with contextlib.suppress(_AdbcError):
+                    cur.execute(f"PRAGMA {pragma}")
             for sql in self.index_statements(table):
                 cur.execute(sql)
         except BaseException:
@@ -393,6 +407,9 @@ class AdbcSqliteWriter(SqliteWriter):
         else:
             self.adbc.commit()
         finally:
+            for pragma in _LOAD_PRAGMAS:
+                with contextlib.suppress(_AdbcError):
+                    cur.execute(f"PRAGMA {pragma}")
             cur.close()
 
     def lock(self, cur: Any, batch_id: int) -> None:
@@ -538,10 +555,21 @@ class PostgresWriter(BatchWriter):
         return int(cur.rowcount)
 
 
+_LOAD_PRAGMAS = ("cache_size = -262144", "temp_store = MEMORY")
+"""While batches are written: a big page cache keeps index inserts in memory, TEMP tables (the
+staged batch) in memory."""
+
+INDEX_BUILD_PRAGMAS = ("temp_store = FILE", "threads = 2", "cache_size = -16384")
+"""While ``CREATE INDEX`` sorts: SQLite's sorter uses helper threads only when its runs go to
+temporary files (never with ``temp_store = MEMORY``) and there is more than one run, i.e. when
+the keys exceed its memory limit (the page cache size). So: file runs of 16 MB (unlinked
+temporary files, mostly in the OS page cache) sorted by two helper threads while the main
+thread reads the table; at a million incidents the main thread then does about 40 % of the
+sorting CPU instead of all of it."""
+
 _ADBC_PRAGMAS = (
     "busy_timeout = 30000",
-    "cache_size = -262144",
-    "temp_store = MEMORY",
+    *_LOAD_PRAGMAS,
     "wal_autocheckpoint = 0",
     "foreign_keys = ON",
 )
@@ -584,7 +612,9 @@ class _AdbcProcess:
         finally:
             theirs.close()
         self._pipe = Connection(mine.detach())
-        self._call("ping")
+        # No handshake here: the child starts (about half a second: an interpreter, pyarrow,
+        # the driver) while this process reads and validates the first chunk; the first call
+        # waits for it, and a child that failed to start is reported there.
 
     def _call(self, op: str, *args: Any, payload: pa.Buffer | None = None) -> Any:
         try:

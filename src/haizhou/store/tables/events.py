@@ -7,6 +7,8 @@ resolutions 7, 8 and 9 and the owning jurisdiction, computed once at ingest.
 Indexes are few on purpose: every index costs the bulk import time. Coarser H3 cells need no
 index of their own — the resolution-9 children of one cell are a contiguous id range, so a
 range scan on ``h3_r9`` serves them; ``(jurisdiction_code, time)`` serves jurisdiction queries.
+No index on ``caller_pseudonym`` (dropped by migration 0013): no query filters by it, the
+repeat-caller analyses group the rows of a time window in memory.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Float, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import BigInteger, Float, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from haizhou.store.tables.base import Base, JSONType, UTCDateTime
@@ -26,12 +28,6 @@ class IncidentRow(Base):
         UniqueConstraint("source", "source_id"),
         Index("ix_incidents_jurisdiction_time", "jurisdiction_code", "reported_at"),
         Index("ix_incidents_category_time", "category", "reported_at"),
-        Index(
-            "ix_incidents_caller_pseudonym",
-            "caller_pseudonym",
-            sqlite_where=text("caller_pseudonym IS NOT NULL"),
-            postgresql_where=text("caller_pseudonym IS NOT NULL"),
-        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
