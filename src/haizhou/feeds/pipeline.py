@@ -398,11 +398,8 @@ class LivePipeline:
             ready.append(det)
             return Decoded(message=msg, decoded=obj, error=None, detections=1)
         raw = msg.payload
-        text = None
-        with contextlib.suppress(UnicodeDecodeError):
-            text = raw.decode("ascii")
-        if text is not None:
-            parsed = parse_hex(text)
+        if raw.isascii():  # hex text (binary payloads are not ASCII: no exception per message)
+            parsed = parse_hex(raw.decode("ascii"))
             if parsed is not None:
                 raw = parsed
         t = self._time_of(msg, None, now_s)
@@ -444,7 +441,7 @@ class LivePipeline:
         for p, xi, yi in zip(pending, np.atleast_1d(x), np.atleast_1d(y), strict=True):
             out.append(
                 Detection(
-                    time_s=p.time_s,
+                    time_s=self._frame_time(p.time_s),  # on the grid now: no copy in _frames
                     sensor_id=p.sensor_id,
                     sensor_kind=p.sensor_kind,  # type: ignore[arg-type]
                     measurement=(float(xi), float(yi), p.alt_m),
@@ -458,6 +455,12 @@ class LivePipeline:
         return out
 
     # ------------------------------------------------------------------ one batch
+    def _frame_time(self, t: float) -> float:
+        """``t`` on the ``frame_s`` grid, not before the last step (``t`` if no grid)."""
+        if self.frame_s <= 0:
+            return t
+        return max(self._last_s, math.floor(t / self.frame_s) * self.frame_s)
+
     def _frames(self, detections: list[Detection]) -> list[Detection]:
         """Detections on the frame grid; one per sensor and serial and frame (the newest).
 
@@ -470,7 +473,7 @@ class LivePipeline:
             return detections
         out: dict[tuple[Any, ...], Detection] = {}
         for n, d in enumerate(detections):
-            t = max(self._last_s, math.floor(d.time_s / self.frame_s) * self.frame_s)
+            t = self._frame_time(d.time_s)
             if t != d.time_s:
                 d = dataclasses.replace(d, time_s=t)
             key = (d.sensor_id, d.serial, t) if d.serial is not None else (n,)

@@ -8,7 +8,8 @@ the boundary, with the import pipeline's keyed pseudonymiser (the same tokens as
   ``sightings.parquet``: ``device_or_plate, sensor_id, seen_at``) in chunks and writes them,
   idempotently (a re-import or repeated delivery adds nothing);
 * :func:`write_sightings` is the shared writer (the MQTT consumer of
-  :mod:`haizhou.ingest.sightings_stream` uses it too);
+  :mod:`haizhou.ingest.sightings_stream` and the JetStream consumer use it too): on PostgreSQL
+  ``COPY`` into a staging table and one ``INSERT … SELECT … ON CONFLICT DO NOTHING``;
 * :func:`import_device_links` stores which person a device or plate is registered to;
 * :func:`sighting_frame` and :func:`device_link_frame` read them back for the models;
 * :func:`purge_sightings` deletes raw sightings older than the retention.
@@ -22,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -169,21 +171,76 @@ def _insert_ignoring_duplicates(session: Session, rows: list[dict[str, Any]]) ->
     return written
 
 
+_STAGE = "_haizhou_sightings_in"
+_STAGE_DDL = (
+    f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGE} "
+    "(pseudo_id text, id_kind text, sensor_id text, seen_s bigint, batch_id integer) "
+    "ON COMMIT DELETE ROWS"
+)
+_STAGE_INSERT = (
+    "INSERT INTO sightings (pseudo_id, id_kind, sensor_id, seen_at, batch_id) "
+    f"SELECT pseudo_id, id_kind, sensor_id, to_timestamp(seen_s), batch_id FROM {_STAGE} "
+    "ON CONFLICT (pseudo_id, seen_at, sensor_id) DO NOTHING"
+)
+
+
+def _copy_ignoring_duplicates(
+    session: Session,
+    pseudo_ids: Sequence[str],
+    kinds: Sequence[str],
+    sensor_ids: Sequence[str],
+    seen_at_s: np.ndarray,
+    batch_id: int | None,
+) -> int:
+    """PostgreSQL: COPY into a session-local staging table, then one ``INSERT … SELECT … ON
+    CONFLICT DO NOTHING``; returns how many rows were new.
+
+    One fixed statement whatever the batch size (no per-row parameters for the driver to bind
+    and no statement text growing with the batch). The staging table is emptied at every commit
+    (``ON COMMIT DELETE ROWS``); rows left by an earlier call in the same transaction are
+    inserted again and conflict with themselves, so the count stays right.
+    """
+    dbapi = session.connection().connection.dbapi_connection
+    assert dbapi is not None
+    with dbapi.cursor() as cur:
+        cur.execute(_STAGE_DDL)
+        with cur.copy(
+            f"COPY {_STAGE} (pseudo_id, id_kind, sensor_id, seen_s, batch_id) FROM STDIN"
+        ) as copy:
+            for row in zip(
+                pseudo_ids, kinds, sensor_ids, seen_at_s.tolist(), repeat(batch_id), strict=False
+            ):
+                copy.write_row(row)
+        cur.execute(_STAGE_INSERT)
+        written = int(cur.rowcount)
+    return written
+
+
 def write_sightings(
     session: Session,
     *,
     pseudo_ids: Sequence[str],
     kinds: Sequence[str],
     sensor_ids: Sequence[str],
-    seen_at_s: Sequence[int],
+    seen_at_s: Sequence[int] | np.ndarray,
     batch_id: int | None = None,
 ) -> int:
     """Store pseudonymised sightings (times as UTC seconds); returns how many were new.
 
-    Duplicates of stored sightings (same pseudonym, second and sensor) are skipped. The caller
-    commits.
+    Duplicates of stored sightings (same pseudonym, second and sensor) are skipped, and so are
+    repeats inside the batch. On PostgreSQL the rows go through ``COPY`` into a staging table
+    and one ``INSERT … SELECT … ON CONFLICT DO NOTHING``; on SQLite through a multi-row
+    ``INSERT … ON CONFLICT DO NOTHING``. The caller commits.
     """
-    seen = pd.to_datetime(np.asarray(seen_at_s, dtype=np.int64), unit="s", utc=True)
+    n = len(pseudo_ids)
+    if not (len(kinds) == len(sensor_ids) == len(seen_at_s) == n):
+        raise InputError("pseudo_ids, kinds, sensor_ids and seen_at_s must have one length.")
+    if n == 0:
+        return 0
+    secs = np.asarray(seen_at_s, dtype=np.int64)
+    if session.get_bind().dialect.name == "postgresql":
+        return _copy_ignoring_duplicates(session, pseudo_ids, kinds, sensor_ids, secs, batch_id)
+    seen = pd.to_datetime(secs, unit="s", utc=True)
     rows = [
         {
             "pseudo_id": p,

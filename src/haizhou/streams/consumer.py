@@ -8,6 +8,11 @@ receive time, sensor and kind stamped at the edge), so a redelivery adds nothing
 processes on the same durable share the work (a queue group); JetStream never has more than
 ``max_ack_pending`` messages out, and each process at most one batch, so memory is bounded.
 
+A batch closes at ``batch`` messages or the handler's ``max_wait_s`` after its first message:
+10 ms for airspace (the runner's deadline: an alert waits at most that long for its batch to
+close), 0.2 s for sightings (throughput: the per-batch cost of a transaction is spread over
+more rows). Idle, a consumer holds one lingering pull request (no polling).
+
 Handlers:
 
 * :class:`SightingsHandler` — any number of processes per area;
@@ -18,7 +23,7 @@ Handlers:
 from __future__ import annotations
 
 import asyncio
-import json
+import functools
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -28,17 +33,18 @@ from typing import Any, Protocol
 from urllib.parse import unquote
 
 import numpy as np
+import orjson
 import pyarrow as pa
 from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeout
+from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from haizhou.errors import InputError
 from haizhou.feeds.messages import FeedMessage
-from haizhou.ingest.sightings import write_sightings
-from haizhou.ingest.sightings_stream import parse_message
+from haizhou.ingest.sightings import pseudonymise_devices, write_sightings
 from haizhou.ingest.timeparse import parse_times
 from haizhou.security.pseudonym import Pseudonymiser
 from haizhou.store.tables.airspace import AirspaceMessageRow
@@ -69,6 +75,7 @@ class Handler(Protocol):
     """Writes one batch of messages and commits; raises to have the batch redelivered."""
 
     kind: str
+    max_wait_s: float | None  # close a batch this long after its first message; None: throughput
 
     def __call__(self, messages: Sequence[Msg]) -> BatchOutcome: ...
 
@@ -90,10 +97,45 @@ class ConsumerStats:
         return asdict(self)
 
 
+def _records(data: bytes) -> list[dict[str, Any]] | None:
+    """The records of one sightings message, or None if it is malformed (not JSON, not an
+    object or a non-empty list of objects, or a record without an identifier or sensor)."""
+    try:
+        doc = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        return None
+    recs = doc if isinstance(doc, list) else [doc]
+    if not recs:
+        return None
+    for r in recs:
+        if not (
+            isinstance(r, dict)
+            and (r.get("device_or_plate") or r.get("pseudo_id"))
+            and r.get("sensor_id")
+        ):
+            return None
+    return recs
+
+
+def _seconds(values: list[Any], zone: str) -> tuple[np.ndarray, np.ndarray]:
+    """UTC seconds of ISO 8601 times and the mask of missing or unparseable ones; each
+    distinct text is parsed once (a gateway's batch shares a few times)."""
+    texts = pa.array([str(v) if v else None for v in values], pa.string()).dictionary_encode()
+    times, bad = parse_times(texts.dictionary, zone)
+    bad = bad | np.asarray(times.is_null().to_numpy(zero_copy_only=False))
+    us = times.cast(pa.int64()).fill_null(0).to_numpy(zero_copy_only=False)
+    idx = texts.indices.fill_null(0).to_numpy(zero_copy_only=False)
+    missing = np.asarray(texts.indices.is_null().to_numpy(zero_copy_only=False))
+    if us.size == 0:  # every time missing
+        return np.zeros(len(values), np.int64), np.ones(len(values), bool)
+    return us[idx] // 1_000_000, bad[idx] | missing
+
+
 class SightingsHandler:
     """Sightings messages → :func:`haizhou.ingest.sightings.write_sightings` (idempotent)."""
 
     kind = "sightings"
+    max_wait_s: float | None = 0.2  # batches gather 0.2 s: the per-batch cost is spread thin
 
     def __init__(
         self, sessions: sessionmaker[Session], pseudonymiser: Pseudonymiser, zone: str
@@ -102,68 +144,52 @@ class SightingsHandler:
         self._ps = pseudonymiser
         self._zone = zone
 
-    def _one(self, m: Msg) -> tuple[list[str], list[str], list[str], np.ndarray] | None:
-        """One message the slow way (records in clear are pseudonymised); None if malformed."""
-        try:
-            return parse_message(m.data, self._ps, self._zone)
-        except InputError as exc:
-            log.warning("dropped a sightings message on %s: %s", m.subject, exc)
-            return None
-
     def _parse(
         self, messages: Sequence[Msg]
     ) -> tuple[list[str], list[str], list[str], list[np.ndarray], list[int]]:
-        """Records of a batch: pseudonymised messages parsed together (one time parse for the
-        batch); others through :func:`~haizhou.ingest.sightings_stream.parse_message`."""
-        ids: list[str] = []
-        kinds: list[str] = []
-        sensors: list[str] = []
-        secs: list[np.ndarray] = []
+        """Records of a batch, parsed together: one JSON decode per message, then one time
+        parse (of the distinct time strings) and one pseudonymisation (of the distinct
+        identifiers in clear) for the whole batch. A message with a malformed record is
+        rejected whole, as :func:`~haizhou.ingest.sightings_stream.parse_message` does."""
+        flat: list[dict[str, Any]] = []
+        spans: list[tuple[int, int, int]] = []  # (message index, first record, end)
         rejected: list[int] = []
-        fast: list[tuple[int, list[dict[str, Any]]]] = []
         for i, m in enumerate(messages):
-            try:
-                doc = json.loads(m.data)
-            except (UnicodeDecodeError, json.JSONDecodeError):
-                doc = None
-            recs = doc if isinstance(doc, list) else [doc]
-            if recs and all(
-                isinstance(r, dict) and r.get("pseudo_id") and r.get("sensor_id")
-                and not r.get("device_or_plate")
-                for r in recs
-            ):  # fmt: skip
-                fast.append((i, recs))
-                continue
-            one = self._one(m)
-            if one is None:
+            recs = _records(m.data)
+            if recs is None:
+                log.warning("dropped a sightings message on %s: malformed records", m.subject)
                 rejected.append(i)
                 continue
-            ids += one[0]
-            kinds += one[1]
-            sensors += one[2]
-            secs.append(one[3])
-        if fast:
-            flat = [r for _, recs in fast for r in recs]
-            times, bad = parse_times(
-                pa.array([str(r.get("seen_at") or "") or None for r in flat]), self._zone
-            )
-            bad = bad | np.asarray(times.is_null().to_numpy(zero_copy_only=False))
-            us = times.cast(pa.int64()).fill_null(0).to_numpy(zero_copy_only=False)
-            start = 0
-            for i, recs in fast:
-                end = start + len(recs)
-                if bad[start:end].any():
-                    log.warning(
-                        "dropped a sightings message on %s: invalid seen_at", messages[i].subject
-                    )
-                    rejected.append(i)
+            spans.append((i, len(flat), len(flat) + len(recs)))
+            flat += recs
+        if not flat:
+            return [], [], [], [], sorted(rejected)
+        secs, bad = _seconds([r.get("seen_at") for r in flat], self._zone)
+        ids = [str(r.get("pseudo_id") or "") for r in flat]
+        kinds = [str(r.get("id_kind") or "device") for r in flat]
+        where = [k for k, r in enumerate(flat) if r.get("device_or_plate")]
+        if where:  # identifiers in clear: pseudonymised here, each distinct value once
+            clear = [str(flat[k]["device_or_plate"]) for k in where]
+            tokens, token_kinds = pseudonymise_devices(self._ps, clear)
+            for k, t, tk in zip(where, tokens, token_kinds, strict=True):
+                if t is None:  # only blanks: no identifier
+                    bad[k] = True
                 else:
-                    ids += [str(r["pseudo_id"]) for r in recs]
-                    kinds += [str(r.get("id_kind") or "device") for r in recs]
-                    sensors += [str(r["sensor_id"]) for r in recs]
-                    secs.append(us[start:end] // 1_000_000)
-                start = end
-        return ids, kinds, sensors, secs, sorted(rejected)
+                    ids[k], kinds[k] = str(t), str(tk)
+        keep = np.ones(len(flat), bool)
+        for i, start, end in spans:
+            if bad[start:end].any():
+                log.warning(
+                    "dropped a sightings message on %s: invalid record", messages[i].subject
+                )
+                rejected.append(i)
+                keep[start:end] = False
+        rows = np.flatnonzero(keep).tolist()
+        ids = [ids[k] for k in rows]
+        kinds = [kinds[k] for k in rows]
+        sensors = [str(flat[k]["sensor_id"]) for k in rows]
+        parts = [secs[keep]]
+        return ids, kinds, sensors, parts, sorted(rejected)
 
     def __call__(self, messages: Sequence[Msg]) -> BatchOutcome:
         ids, kinds, sensors, secs, rejected = self._parse(messages)
@@ -184,21 +210,46 @@ class SightingsHandler:
         return None
 
 
+@functools.lru_cache(maxsize=4096)
+def _subject_names(subject: str) -> tuple[str, str, str]:
+    """``(sensor_id, kind, MQTT topic)`` of an airspace subject (a few sensors: cached)."""
+    parts = subject.split(".")
+    if len(parts) != 5:
+        raise InputError(f"subject {subject!r} is not <root>.airspace.<area>.<sensor>.<kind>")
+    sensor, kind = unquote(parts[3]), unquote(parts[4])
+    return sensor, kind, f"haizhou/airspace/{sensor}/{kind}"
+
+
+def delivered(msg: Msg) -> int:
+    """How many times JetStream delivered ``msg`` (1 the first time), from its reply subject.
+
+    The ack subject is ``$JS.ACK.<stream>.<consumer>.<delivered>.…`` (9 tokens) or, with a
+    domain and account, ``$JS.ACK.<domain>.<account>.<stream>.<consumer>.<delivered>.…``;
+    anything else (a plain NATS message) counts as a first delivery.
+    """
+    reply = msg.reply
+    if not reply or not reply.startswith("$JS.ACK."):
+        return 1
+    tokens = reply.split(".")
+    at = 4 if len(tokens) == 9 else 6 if len(tokens) >= 12 else -1
+    return int(tokens[at]) if at > 0 and tokens[at].isdigit() else 1
+
+
 def feed_message(msg: Msg) -> FeedMessage:
     """The :class:`FeedMessage` of an airspace stream message (subject and headers)."""
-    parts = msg.subject.split(".")
-    if len(parts) != 5:
-        raise InputError(f"subject {msg.subject!r} is not <root>.airspace.<area>.<sensor>.<kind>")
+    sensor, kind, topic = _subject_names(msg.subject)
     headers = msg.headers or {}
     at = headers.get(RECEIVED_HEADER)
     received = datetime.fromisoformat(at) if at else datetime.now(UTC)
+    if received.tzinfo is None:  # a stamp without an offset is UTC
+        received = received.replace(tzinfo=UTC)
     return FeedMessage(
-        sensor_id=unquote(parts[3]),
-        kind=unquote(parts[4]),
+        sensor_id=sensor,
+        kind=kind,
         payload=msg.data,
         received_at=received,
         transport=headers.get(TRANSPORT_HEADER, "mqtt"),
-        topic=f"haizhou/airspace/{unquote(parts[3])}/{unquote(parts[4])}",
+        topic=topic,
     )
 
 
@@ -215,6 +266,7 @@ class AirspaceHandler:
 
     def __init__(self, runner: Any, *, idle_step_s: float = 1.0) -> None:
         self.runner = runner
+        self.max_wait_s: float | None = runner.max_wait_s  # the runner's batch deadline (10 ms)
         self._idle_step_s = idle_step_s
         self._last_step = time.monotonic()
 
@@ -245,7 +297,7 @@ class AirspaceHandler:
             except (InputError, ValueError) as exc:
                 log.warning("dropped an airspace message: %s", exc)
                 rejected.append(i)
-        if any((m.metadata.num_delivered or 1) > 1 for m in messages) and batch:
+        if batch and any(delivered(m) > 1 for m in messages):
             stored = self._stored(batch)
             batch = [
                 f for f in batch if (f.sensor_id, f.kind, f.received_at, f.payload) not in stored
@@ -273,15 +325,31 @@ class StreamConsumer:
         Area to consume, ``*`` for all.
     batch : int
         Messages fetched (and in flight in this process) at most.
+    max_wait_s : float, optional
+        Close a batch this long after its first message (default: the handler's
+        ``max_wait_s``; ``None`` gathers up to ``idle_s``, for throughput).
+    idle_s : float
+        Seconds without a message before the handler's ``idle`` is called.
     """
 
     def __init__(
-        self, config: StreamsConfig, handler: Handler, *, area: str = "*", batch: int = 500
+        self,
+        config: StreamsConfig,
+        handler: Handler,
+        *,
+        area: str = "*",
+        batch: int = 500,
+        max_wait_s: float | None = None,
+        idle_s: float = 0.5,
     ) -> None:
         self.config = config
         self.handler = handler
         self.area = area
         self.batch = batch
+        self.max_wait_s = (
+            max_wait_s if max_wait_s is not None else getattr(handler, "max_wait_s", None)
+        )
+        self.idle_s = idle_s
         self.stats = ConsumerStats()
         if handler.kind == "sightings":
             self.subject = config.sightings_subject(area)
@@ -318,7 +386,7 @@ class StreamConsumer:
             )
             while not stop.is_set():
                 try:
-                    msgs = await sub.fetch(self.batch, timeout=0.5)
+                    msgs = await self._fetch(sub)
                 except (NatsTimeout, TimeoutError):
                     await asyncio.to_thread(self.handler.idle)
                     continue
@@ -328,6 +396,29 @@ class StreamConsumer:
         finally:
             await nc.close()
         return self.stats
+
+    async def _fetch(self, sub: JetStreamContext.PullSubscription) -> list[Msg]:
+        """The next batch; raises a timeout after ``idle_s`` without any message.
+
+        The batch closes when ``batch`` messages are in or ``max_wait_s`` after its first
+        message arrived, whichever comes first. (A single pull returns as soon as anything is
+        waiting, so under a steady trickle it would hand over batches of one or two messages
+        and pay the per-batch cost — a transaction, a tracker step — for each.) Without
+        ``max_wait_s`` one pull gathers for up to ``idle_s``.
+        """
+        if self.max_wait_s is None:
+            return await sub.fetch(self.batch, timeout=self.idle_s)
+        msgs = await sub.fetch(1, timeout=self.idle_s)  # one lingering pull while idle
+        close_at = time.monotonic() + self.max_wait_s
+        while len(msgs) < self.batch:
+            left = close_at - time.monotonic()
+            if left < 0.001:
+                break
+            try:
+                msgs += await sub.fetch(self.batch - len(msgs), timeout=left)
+            except (NatsTimeout, TimeoutError):
+                break
+        return msgs
 
     async def _handle(self, msgs: list[Msg]) -> None:
         try:
@@ -348,5 +439,5 @@ class StreamConsumer:
         self.stats.messages += len(msgs)
         self.stats.written += outcome.written
         self.stats.rejected += len(rejected)
-        self.stats.redelivered += sum(1 for m in msgs if (m.metadata.num_delivered or 1) > 1)
+        self.stats.redelivered += sum(1 for m in msgs if delivered(m) > 1)
         self.stats.batches += 1

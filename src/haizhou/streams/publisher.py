@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import json
 import logging
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from nats.aio.client import Client
 from nats.errors import NoRespondersError
 from nats.errors import TimeoutError as NatsTimeout
@@ -45,19 +45,17 @@ def content_id(subject: str, payload: bytes) -> str:
 def sightings_payload(
     pseudo_ids: Sequence[str], kinds: Sequence[str], sensor_ids: Sequence[str], seen_at_s: Any
 ) -> bytes:
-    """The JSON list a sightings message carries: pseudonymised records only."""
-    return json.dumps(
-        [
-            {
-                "pseudo_id": p,
-                "id_kind": k,
-                "sensor_id": s,
-                "seen_at": datetime.fromtimestamp(int(t), UTC).isoformat(),
-            }
-            for p, k, s, t in zip(pseudo_ids, kinds, sensor_ids, seen_at_s, strict=True)
-        ],
-        separators=(",", ":"),
-    ).encode()
+    """The JSON list a sightings message carries: pseudonymised records only (compact JSON;
+    each distinct second is formatted once, as a gateway's batch shares a few)."""
+    times: dict[int, str] = {}
+    records = []
+    for p, k, s, t in zip(pseudo_ids, kinds, sensor_ids, seen_at_s, strict=True):
+        sec = int(t)
+        at = times.get(sec)
+        if at is None:
+            at = times[sec] = datetime.fromtimestamp(sec, UTC).isoformat()
+        records.append({"pseudo_id": p, "id_kind": k, "sensor_id": s, "seen_at": at})
+    return orjson.dumps(records)
 
 
 class Publisher:

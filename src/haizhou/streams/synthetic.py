@@ -23,6 +23,7 @@ __all__ = ["AirspaceSource", "circling_drones", "publish_load"]
 
 SIGHTINGS_PER_MESSAGE = 50
 TICK_S = 0.02
+PACK_STEP_S = 0.2
 
 # (message index, seconds since start) -> (area, sensor id, kind, payload), or None to skip
 AirspaceSource = Callable[[int, float], tuple[str, str, str, bytes] | None]
@@ -31,14 +32,25 @@ AirspaceSource = Callable[[int, float], tuple[str, str, str, bytes] | None]
 def circling_drones(
     area: str, centre: tuple[float, float] = (119.2280, 34.5800), drones: int = 40
 ) -> AirspaceSource:
-    """Remote ID packs of ``drones`` drones circling ``centre`` 3 km out, at 80 m."""
+    """Remote ID packs of ``drones`` drones circling ``centre`` 3 km out, at 80 m.
+
+    Positions move every ``PACK_STEP_S`` (0.2 s, the live tracker's frame); each drone's pack
+    of a step is encoded once, so the load generator spends its CPU on publishing.
+    """
+    packs: dict[tuple[int, int], bytes] = {}
 
     def make(i: int, t: float) -> tuple[str, str, str, bytes]:
         k = i % drones
-        angle = 2 * math.pi * k / drones + 0.02 * t
-        lon = centre[0] + 0.03 * math.cos(angle)
-        lat = centre[1] + 0.03 * math.sin(angle)
-        return area, "rid-1", "remoteid", remote_id_pack(f"SY{k:014d}", lon, lat, 80.0)
+        step = int(t / PACK_STEP_S)
+        payload = packs.get((k, step))
+        if payload is None:
+            if len(packs) > 4 * drones:
+                packs.clear()
+            angle = 2 * math.pi * k / drones + 0.02 * step * PACK_STEP_S
+            lon = centre[0] + 0.03 * math.cos(angle)
+            lat = centre[1] + 0.03 * math.sin(angle)
+            payload = packs[(k, step)] = remote_id_pack(f"SY{k:014d}", lon, lat, 80.0)
+        return area, "rid-1", "remoteid", payload
 
     return make
 
