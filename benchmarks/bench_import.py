@@ -264,6 +264,55 @@ def run_baseline_sqlalchemy(csv_path: Path, work: Path) -> tuple[float, float, f
     return elapsed, cpu, peak_rss_mb()
 
 
+def run_store_floor(csv_path: Path, work: Path) -> dict[str, float]:
+    """The least any importer must spend to end with our stored rows and indexes in SQLite.
+
+    Reading: pyarrow's multi-threaded CSV reader on the file (no conversion, no checks).
+    Storing: our finished ``incidents`` rows (from ``ours.db``) copied into a fresh file by one
+    ``INSERT … SELECT`` inside SQLite (no Python per row, journal and fsync off, which no real
+    import may do), then the table's indexes built. Together a lower bound for this schema on
+    this machine: if ``baseline_s / floor_s`` is under 3, no importer storing these rows can be
+    3× the baseline.
+    """
+    t0 = time.perf_counter()
+    pacsv.read_csv(csv_path)
+    read_s = time.perf_counter() - t0
+    db = work / "floor.db"
+    conn = sqlite3.connect(db, isolation_level=None)
+    try:
+        conn.execute(f"ATTACH DATABASE '{work / 'ours.db'}' AS src")
+        table_sql, *_ = conn.execute(
+            "SELECT sql FROM src.sqlite_master WHERE type = 'table' AND name = 'incidents'"
+        ).fetchone()
+        index_sqls = [
+            r[0]
+            for r in conn.execute(
+                "SELECT sql FROM src.sqlite_master WHERE type = 'index' "
+                "AND tbl_name = 'incidents' AND sql IS NOT NULL"
+            )
+        ]
+        conn.execute(table_sql)
+        conn.execute("PRAGMA main.journal_mode = OFF")
+        conn.execute("PRAGMA main.synchronous = OFF")
+        t0 = time.perf_counter()
+        conn.execute("BEGIN")
+        conn.execute("INSERT INTO main.incidents SELECT * FROM src.incidents")
+        insert_s = time.perf_counter() - t0
+        for sql in index_sqls:
+            conn.execute(sql)
+        conn.execute("COMMIT")
+        total = time.perf_counter() - t0
+    finally:
+        conn.close()
+    return {
+        "read_s": round(read_s, 3),
+        "insert_s": round(insert_s, 3),
+        "index_s": round(total - insert_s, 3),
+        "indexes": len(index_sqls),
+        "floor_s": round(read_s + total, 3),
+    }
+
+
 def _in_child(func, *args):
     """Run ``func`` in a fresh (spawned) process so each side's peak memory is its own."""
     ctx = multiprocessing.get_context("spawn")
@@ -311,6 +360,7 @@ def main(argv: list[str] | None = None) -> int:
         ours_s, ours_cpu, ours_rss, summary = _in_child(
             run_ours, csv_path, geojson, work, args.batch_size, arrow
         )
+        floor = _in_child(run_store_floor, csv_path, work)
         pg = None
         if "postgresql" in backends:
             pg = _in_child(
@@ -337,6 +387,10 @@ def main(argv: list[str] | None = None) -> int:
             "rows_per_cpu_s": round(args.rows / ours_cpu),
             "baseline_peak_rss_mb": round(baseline_rss, 1),
             "writer": args.writer,
+            # the least any importer must spend to store these rows and indexes (see
+            # run_store_floor), and what that allows against the baseline at best
+            "store_floor": floor,
+            "best_possible_ratio": round(baseline_s / floor["floor_s"], 3),
             "accepted": summary["accepted"],
             "quarantined": summary["quarantined"],
             "skipped_duplicates": summary["skipped_duplicates"],
