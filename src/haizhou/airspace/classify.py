@@ -16,11 +16,10 @@ References
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from typing import Literal
-
-import numpy as np
 
 from haizhou.airspace.tracking.types import Track
 
@@ -94,19 +93,21 @@ class EvidenceClassifier:
 
     def classify(self, track: Track) -> Classification:
         """Class and confidence of one track from the evidence it carries."""
-        like = np.log(np.asarray(self.prior, dtype=float) / sum(self.prior))
+        total = sum(self.prior)
+        like = [math.log(p / total) for p in self.prior]
         reasons: list[str] = []
 
         def add(lr: tuple[float, float, float], why: str) -> None:
-            nonlocal like
-            like = like + np.log(np.asarray(lr))
+            for k in range(3):
+                like[k] += math.log(lr[k]) if lr[k] > 0 else -math.inf
             reasons.append(why)
 
-        if track.count("adsb"):
+        counts = dict(track.sensor_counts)
+        if counts.get("adsb"):
             add((0.001, 0.001, 1.0), "ADS-B broadcast")
-        if track.count("remote_id"):
+        if counts.get("remote_id"):
             add((1.0, 0.001, 0.01), "Remote ID broadcast")
-        if track.count("rf"):
+        if counts.get("rf"):
             add((1.0, 0.02, 0.05), "RF control link")
         if track.rcs_dbsm_mean is not None:
             r = track.rcs_dbsm_mean
@@ -114,46 +115,64 @@ class EvidenceClassifier:
                 (_gauss(r, -17.5, 3.0), _gauss(r, -27.0, 3.0), _gauss(r, 9.5, 6.0)),
                 f"radar cross-section {r:.0f} dBsm",
             )
-        hist = track.history
-        if len(hist) >= self.min_history:
-            h = np.asarray(hist, dtype=float)
-            dt = np.diff(h[:, 0])
-            ok = dt > 0
-            if ok.sum() >= 2:
-                v = np.diff(h[:, 1:4], axis=0)[ok] / dt[ok, None]
-                speed = float(np.median(np.hypot(v[:, 0], v[:, 1])))
-                alt = float(np.median(h[:, 3]))
-                vz_sd = float(np.std(v[:, 2]))
-                add(
-                    (
-                        _gauss(speed, 8.0, 8.0) + 1e-3,
-                        _gauss(speed, 10.0, 5.0) + 1e-3,
-                        _gauss(speed, 70.0, 25.0) + 1e-3,
-                    ),
-                    f"speed {speed:.0f} m/s",
-                )
-                add(
-                    (
-                        _gauss(alt, 80.0, 80.0) + 1e-4,
-                        _gauss(alt, 60.0, 60.0) + 1e-4,
-                        _gauss(alt, 600.0, 300.0) + 1e-4,
-                    ),
-                    f"altitude {alt:.0f} m",
-                )
-                if speed < 1.5:
-                    add((3.0, 0.3, 0.01), "hovering")
-                if vz_sd > 1.5:
-                    add((0.5, 2.0, 0.5), f"erratic vertical motion ({vz_sd:.1f} m/s)")
-        post = np.exp(like - like.max())
-        post /= post.sum()
-        best = int(np.argmax(post))
-        conf = float(post[best])
+        kinematics = _kinematics(track.history) if len(track.history) >= self.min_history else None
+        if kinematics is not None:
+            speed, alt, vz_sd = kinematics
+            add(
+                (
+                    _gauss(speed, 8.0, 8.0) + 1e-3,
+                    _gauss(speed, 10.0, 5.0) + 1e-3,
+                    _gauss(speed, 70.0, 25.0) + 1e-3,
+                ),
+                f"speed {speed:.0f} m/s",
+            )
+            add(
+                (
+                    _gauss(alt, 80.0, 80.0) + 1e-4,
+                    _gauss(alt, 60.0, 60.0) + 1e-4,
+                    _gauss(alt, 600.0, 300.0) + 1e-4,
+                ),
+                f"altitude {alt:.0f} m",
+            )
+            if speed < 1.5:
+                add((3.0, 0.3, 0.01), "hovering")
+            if vz_sd > 1.5:
+                add((0.5, 2.0, 0.5), f"erratic vertical motion ({vz_sd:.1f} m/s)")
+        top = max(like)
+        post = [math.exp(v - top) for v in like]
+        norm = sum(post)
+        post = [v / norm for v in post]
+        best = max(range(3), key=post.__getitem__)  # the first of equal maxima, as np.argmax
+        conf = post[best]
         label: TargetClass = CLASSES[best] if conf >= self.min_confidence and reasons else "unknown"  # type: ignore[assignment]
         return Classification(
             label=label,
             confidence=round(conf, 4),
-            probabilities=tuple(
-                (c, round(float(p), 4)) for c, p in zip(CLASSES, post, strict=True)
-            ),
+            probabilities=tuple((c, round(p, 4)) for c, p in zip(CLASSES, post, strict=True)),
             reasons=tuple(reasons),
         )
+
+
+def _median(values: list[float]) -> float:
+    s = sorted(values)
+    n = len(s)
+    return s[n // 2] if n % 2 else (s[n // 2 - 1] + s[n // 2]) / 2.0
+
+
+def _kinematics(
+    history: tuple[tuple[float, float, float, float], ...],
+) -> tuple[float, float, float] | None:
+    """Median ground speed, median altitude and the SD of vertical speed of a track's
+    history (plain floats: a track's history is a few dozen points, numpy costs more)."""
+    speeds: list[float] = []
+    vz: list[float] = []
+    for (t0, x0, y0, z0), (t1, x1, y1, z1) in itertools.pairwise(history):
+        dt = t1 - t0
+        if dt > 0:
+            speeds.append(math.hypot((x1 - x0) / dt, (y1 - y0) / dt))
+            vz.append((z1 - z0) / dt)
+    if len(speeds) < 2:
+        return None
+    mean_vz = sum(vz) / len(vz)
+    vz_sd = math.sqrt(sum((v - mean_vz) ** 2 for v in vz) / len(vz))
+    return _median(speeds), _median([float(h[3]) for h in history]), vz_sd

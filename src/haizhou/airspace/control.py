@@ -194,6 +194,15 @@ def level_of(score: float) -> Level:
     return Level.BLUE
 
 
+def _bounds(shape: Polygon) -> tuple[float, float, float, float]:
+    minx, miny, maxx, maxy = shape.bounds
+    return float(minx), float(miny), float(maxx), float(maxy)
+
+
+def _in_box(box: tuple[float, float, float, float], x: float, y: float) -> bool:
+    return box[0] <= x <= box[2] and box[1] <= y <= box[3]
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ControlArea:
     """Zones, register and permits of one area, projected once to its local plane (管制区域).
@@ -217,6 +226,10 @@ class ControlArea:
     register: tuple[RegisteredDrone, ...] = ()
     _zone_shapes: tuple[Polygon, ...] = field(default=(), repr=False)
     _permit_shapes: tuple[Polygon, ...] = field(default=(), repr=False)
+    _zone_bounds: tuple[tuple[float, float, float, float], ...] = field(default=(), repr=False)
+    _permit_bounds: tuple[tuple[float, float, float, float], ...] = field(default=(), repr=False)
+    _permits_of: dict[str, tuple[int, ...]] = field(default_factory=dict, repr=False, compare=False)
+    _asset_at: tuple[float, float] | None = field(default=None, repr=False)
 
     @classmethod
     def build(
@@ -240,6 +253,10 @@ class ControlArea:
 
         zshapes = tuple(shape(z.polygon) for z in zones)
         pshapes = tuple(shape(p.polygon) for p in permits)
+        permits_of: dict[str, list[int]] = {}
+        for k, p in enumerate(permits):
+            permits_of.setdefault(p.serial, []).append(k)
+        ax, ay = proj.forward(asset.lon, asset.lat)
         return cls(
             projection=proj,
             asset=asset,
@@ -248,12 +265,34 @@ class ControlArea:
             register=tuple(register),
             _zone_shapes=zshapes,
             _permit_shapes=pshapes,
+            _zone_bounds=tuple(_bounds(s) for s in zshapes),
+            _permit_bounds=tuple(_bounds(s) for s in pshapes),
+            _permits_of={k: tuple(v) for k, v in permits_of.items()},
+            _asset_at=(float(ax), float(ay)),
         )
 
     def asset_xy(self) -> tuple[float, float]:
         """The asset in the local plane, metres."""
+        if self._asset_at is not None:
+            return self._asset_at
         x, y = self.projection.forward(self.asset.lon, self.asset.lat)
         return float(x), float(y)
+
+    def _zone_covers(self, k: int, x_m: float, y_m: float) -> bool:
+        """Zone ``k`` covers a local point: its bounding box first, then the polygon."""
+        if self._zone_bounds and not _in_box(self._zone_bounds[k], x_m, y_m):
+            return False
+        return bool(self._zone_shapes[k].covers(Point(x_m, y_m)))
+
+    def _permits_for(self, serial: str | None) -> list[tuple[Permit, Polygon, int]]:
+        """The permits of a serial with their shapes and indices, in register order."""
+        if not serial:
+            return []
+        if self._permits_of or not self.permits:
+            found: Sequence[int] = self._permits_of.get(serial, ())
+        else:  # built without :meth:`build`
+            found = [k for k, p in enumerate(self.permits) if p.serial == serial]
+        return [(self.permits[k], self._permit_shapes[k], k) for k in found]
 
     def zones_at(
         self,
@@ -265,14 +304,13 @@ class ControlArea:
         kinds: Sequence[str] | None = None,
     ) -> tuple[str, ...]:
         """Names of the active zones containing a local point."""
-        p = Point(x_m, y_m)
         return tuple(
             z.name
-            for z, s in zip(self.zones, self._zone_shapes, strict=True)
+            for k, z in enumerate(self.zones)
             if (kinds is None or z.kind in kinds)
             and z.is_active(now)
             and z.floor_m <= alt_m <= z.ceiling_m
-            and s.covers(p)
+            and self._zone_covers(k, x_m, y_m)
         )
 
     def distance_to_kind_m(self, x_m: float, y_m: float, kind: str) -> float:
@@ -295,17 +333,15 @@ class ControlArea:
         if classification.label == "manned" and track.count("adsb"):
             return "authorised", ("manned aircraft with ADS-B (ATC controlled)",), (), None
         inside = self.zones_at(x, y, alt, now, kinds=tuple(RESTRICTED_KINDS))
-        permits = [
-            (p, s)
-            for p, s in zip(self.permits, self._permit_shapes, strict=True)
-            if track.serial and p.serial == track.serial
-        ]
+        permits = self._permits_for(track.serial)
         reasons: list[str] = []
         if permits:
-            for p, s in permits:
+            for p, s, k in permits:
                 if not p.valid_from <= now <= p.valid_to:
                     reasons.append(f"permit {p.permit_id} not valid at {now.isoformat()}")
-                elif not s.covers(Point(x, y)):
+                elif (
+                    self._permit_bounds and not _in_box(self._permit_bounds[k], x, y)
+                ) or not s.covers(Point(x, y)):
                     reasons.append(f"outside the area of permit {p.permit_id}")
                 elif not p.min_alt_m <= alt <= p.max_alt_m:
                     reasons.append(

@@ -277,6 +277,9 @@ class LivePipeline:
     _last_s: float = field(default=-math.inf, init=False, repr=False)
     _full_s: float = field(default=-math.inf, init=False, repr=False)
     _assessed: dict[int, float] = field(default_factory=dict, init=False, repr=False)
+    _classes: dict[int, tuple[Any, Classification]] = field(
+        default_factory=dict, init=False, repr=False
+    )
 
     # ------------------------------------------------------------------ decoding
     def _seconds(self, t: datetime) -> float:
@@ -502,6 +505,7 @@ class LivePipeline:
             self._seen.pop(tid, None)
             self._assessed.pop(tid, None)
             self._first.pop(tid, None)
+            self._classes.pop(tid, None)
         if now_s - self._full_s >= self.full_every_s:
             tracks, self._full_s = confirmed, now_s  # zones open and close with time
         else:
@@ -530,7 +534,7 @@ class LivePipeline:
         views: list[TrackView] = []
         alerts: list[Alert] = []
         for t, lon, lat in zip(tracks, np.atleast_1d(lons), np.atleast_1d(lats), strict=True):
-            cls = self.classifier.classify(t)
+            cls = self._classify(t)
             a = self.area.assess(t, cls, now)
             first = self._first.setdefault(t.track_id, self.epoch + timedelta(seconds=t.created_s))
             view = self._view(t, cls, a, now, first, float(lon), float(lat))
@@ -539,6 +543,18 @@ class LivePipeline:
             if alert is not None:
                 alerts.append(alert)
         return views, alerts
+
+    def _classify(self, t: Track) -> Classification:
+        """The classifier's answer, reused while the evidence it reads is unchanged (sensor
+        counts, radar cross-section and the very same history tuple)."""
+        cached = self._classes.get(t.track_id)
+        if cached is not None:
+            (counts, rcs, history), cls = cached
+            if history is t.history and counts == t.sensor_counts and rcs == t.rcs_dbsm_mean:
+                return cls
+        cls = self.classifier.classify(t)
+        self._classes[t.track_id] = ((t.sensor_counts, t.rcs_dbsm_mean, t.history), cls)
+        return cls
 
     def _view(
         self,

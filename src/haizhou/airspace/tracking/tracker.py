@@ -15,7 +15,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import tomllib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -27,7 +27,7 @@ from haizhou.airspace.tracking.delete import CoastingDeleter, Deleter
 from haizhou.airspace.tracking.gate import Gate, GateResult, MahalanobisGate
 from haizhou.airspace.tracking.initiate import Initiator, MOfNInitiator
 from haizhou.airspace.tracking.predict import ConstantTurn, ConstantVelocity, Predictor
-from haizhou.airspace.tracking.types import STATE_DIM, Detection, Track
+from haizhou.airspace.tracking.types import STATE_DIM, Detection, Hypothesis, Track
 from haizhou.airspace.tracking.update import KalmanUpdater, Updater
 
 __all__ = ["COMPONENT_TYPES", "MultiSensorTracker", "TrackerConfigError"]
@@ -266,6 +266,7 @@ class MultiSensorTracker:
                 f"MultiSensorTracker.step(now={now}) got a detection from {late[0].sensor_id!r} "
                 f"at t={late[0].time_s}, after now; pass detections up to now only."
             )
+        shared = {id(t) for t in self._tracks}  # callers may hold these: never edited
         updated: set[int] = set()
         start = 0
         while start < len(dets):
@@ -281,7 +282,12 @@ class MultiSensorTracker:
         self._predict_to(now)
         reviewed: list[Track] = []
         for t in self._tracks:
-            t = _evolve(t, steps=t.steps + 1, hits=t.hits + (1 if t.track_id in updated else 0))
+            changes = {"steps": t.steps + 1, "hits": t.hits + (1 if t.track_id in updated else 0)}
+            if id(t) in shared or type(t) is not Track:
+                t = _evolve(t, **changes)
+            else:  # built in this step and seen by nobody yet: no second copy
+                for name, value in changes.items():
+                    _set(t, name, value)
             fate = self.initiator.review(t)
             if fate == "drop":
                 continue
@@ -320,34 +326,17 @@ class MultiSensorTracker:
             gated = self.gate.gate(x, p, batch, self.updater)
             cost = gated.cost.copy()
             distance = gated.distance
-            tentative = np.array([t.status != "confirmed" for t in tracks])
-            for j, det in enumerate(batch):
-                if det.model.kind == "bearing":
-                    # A bearing has no range: it may refine a confirmed track, but it would
-                    # confirm clutter lying anywhere along the line of sight.
-                    cost[tentative, j] = np.inf
-                if det.serial is None:
-                    continue
-                for i, t in enumerate(tracks):
-                    if t.serial is None:
-                        continue
-                    if t.serial != det.serial:
-                        cost[i, j] = np.inf
-                    elif np.isfinite(distance[i, j]):
-                        dim = 3 if det.model.kind == "position" else 1
-                        limit = self.serial_gate_factor * _threshold(self.gate, dim)
-                        if distance[i, j] <= limit:
-                            cost[i, j] = min(distance[i, j], limit) - 1e6
+            self._mask(tracks, batch, cost, distance)
             pairs = self.associator.associate(GateResult(distance=distance, cost=cost))
         else:
             gated = None
             pairs = []
         used = set()
         new_tracks = list(tracks)
-        for h in pairs:
+        posteriors = self._update_pairs(tracks, batch, pairs)
+        for h, (state, cov) in zip(pairs, posteriors, strict=True):
             t = tracks[h.track_index]
             det = batch[h.detection_index]
-            state, cov = self.updater.update(t.state, t.covariance, det)
             new_tracks[h.track_index] = _absorb(t, det, state, cov)
             updated.add(t.track_id)
             used.add(h.detection_index)
@@ -367,6 +356,58 @@ class MultiSensorTracker:
             updated.add(new.track_id)
         self._tracks = new_tracks
 
+    def _update_pairs(
+        self, tracks: Sequence[Track], batch: Sequence[Detection], pairs: Sequence[Hypothesis]
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Posterior state and covariance of every assigned pair; stacked when the updater
+        offers ``update_many`` (an assignment is one-to-one: the pairs are independent)."""
+        many = getattr(self.updater, "update_many", None)
+        if many is None or len(pairs) < 2:
+            return [
+                self.updater.update(
+                    tracks[h.track_index].state,
+                    tracks[h.track_index].covariance,
+                    batch[h.detection_index],
+                )
+                for h in pairs
+            ]
+        x, p = many(
+            np.stack([tracks[h.track_index].state for h in pairs]),
+            np.stack([tracks[h.track_index].covariance for h in pairs]),
+            [batch[h.detection_index] for h in pairs],
+        )
+        return list(zip(x, p, strict=True))
+
+    def _mask(
+        self,
+        tracks: Sequence[Track],
+        batch: Sequence[Detection],
+        cost: np.ndarray,
+        distance: np.ndarray,
+    ) -> None:
+        """Mask ``cost`` in place: bearings never feed tentative tracks; a serial detection
+        only goes to the track of its serial (and is pulled to it inside the serial gate)."""
+        tentative = np.array([t.status != "confirmed" for t in tracks])
+        bearing = np.array([d.model.kind == "bearing" for d in batch])
+        if bearing.any():
+            # A bearing has no range: it may refine a confirmed track, but it would confirm
+            # clutter lying anywhere along the line of sight.
+            cost[np.ix_(tentative, bearing)] = np.inf
+        codes: dict[str, int] = {}
+        det_code = np.array([-1 if d.serial is None else codes.setdefault(d.serial, len(codes))
+                             for d in batch])  # fmt: skip
+        if not codes:
+            return
+        trk_code = np.array([-2 if t.serial is None else codes.get(t.serial, -3) for t in tracks])
+        with_serial = (trk_code[:, None] != -2) & (det_code[None, :] >= 0)
+        same = with_serial & (trk_code[:, None] == det_code[None, :])
+        cost[with_serial & ~same] = np.inf  # another serial's track
+        dims = np.array([3 if d.model.kind == "position" else 1 for d in batch])
+        limits = self.serial_gate_factor * np.array([_threshold(self.gate, int(k)) for k in dims])
+        with np.errstate(invalid="ignore"):
+            pull = same & np.isfinite(distance) & (distance <= limits[None, :])
+        cost[pull] = np.minimum(distance, limits[None, :])[pull] - 1e6
+
 
 _TRACK_FIELDS = tuple(f.name for f in dataclasses.fields(Track))
 _new = object.__new__
@@ -382,10 +423,23 @@ def _evolve(t: Track, **changes: Any) -> Track:
     """
     if type(t) is not Track:
         return dataclasses.replace(t, **changes)
-    new = _new(Track)
-    for name in _TRACK_FIELDS:
-        _set(new, name, changes[name] if name in changes else getattr(t, name))
+    new = _copy_track(t)
+    for name, value in changes.items():
+        if name in _TRACK_FIELD_SET:
+            _set(new, name, value)
     return new
+
+
+def _track_copier() -> Callable[[Track], Track]:
+    """A field-by-field copy of a :class:`Track`, generated once (no loop, no ``getattr``)."""
+    body = "".join(f"    _set(new, {n!r}, t.{n})\n" for n in _TRACK_FIELDS)
+    scope: dict[str, Any] = {"_new": _new, "_set": _set, "Track": Track}
+    exec(f"def copy(t):\n    new = _new(Track)\n{body}    return new\n", scope)
+    return scope["copy"]  # type: ignore[no-any-return]
+
+
+_TRACK_FIELD_SET = frozenset(_TRACK_FIELDS)
+_copy_track = _track_copier()
 
 
 def _threshold(gate: Gate, dim: int) -> float:

@@ -12,6 +12,7 @@ References
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar, Protocol
 
@@ -22,6 +23,8 @@ from haizhou.airspace.tracking.types import STATE_DIM, Detection
 __all__ = ["KalmanUpdater", "Updater"]
 
 _H_POS = np.hstack([np.eye(3), np.zeros((3, 3))])
+_EYE = np.eye(STATE_DIM)
+_EYE.flags.writeable = False
 
 
 class Updater(Protocol):
@@ -111,6 +114,44 @@ class KalmanUpdater:
         s = h0 @ covariance @ h0.T + r
         k = np.linalg.solve(s, h0 @ covariance).T
         x = state + k @ nu[0]
-        i_kh = np.eye(STATE_DIM) - k @ h0
+        i_kh = _EYE - k @ h0
         p = i_kh @ covariance @ i_kh.T + k @ r @ k.T
         return x, 0.5 * (p + p.T)
+
+    def update_many(
+        self, states: np.ndarray, covariances: np.ndarray, detections: Sequence[Detection]
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Posterior states ``(k, 6)`` and covariances ``(k, 6, 6)`` of ``k`` independent
+        pairings (track ``i`` with ``detections[i]``).
+
+        Position detections are updated together, in stacked arrays (the same Joseph form as
+        :meth:`update`); other kinds one at a time.
+        """
+        x_out = np.array(states, dtype=float)
+        p_out = np.array(covariances, dtype=float)
+        pos = [i for i, d in enumerate(detections) if d.model.kind == "position"]
+        for i, d in enumerate(detections):
+            if d.model.kind != "position":
+                x_out[i], p_out[i] = self.update(states[i], covariances[i], d)
+        if pos:
+            x_out[pos], p_out[pos] = _update_positions(
+                x_out[pos], p_out[pos], [detections[i] for i in pos]
+            )
+        return x_out, p_out
+
+
+def _update_positions(
+    x: np.ndarray, p: np.ndarray, detections: Sequence[Detection]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Stacked Kalman update of ``k`` tracks with ``k`` position detections (``H`` picks x, y,
+    z, so ``H P = P[:3]`` and ``S = P[:3, :3] + R``: no matrix products with ``H``)."""
+    z = np.array([d.measurement for d in detections], dtype=float)  # (k, 3)
+    r = np.stack([d.model.matrix for d in detections])  # (k, 3, 3)
+    nu = z - x[:, :3]
+    s = p[:, :3, :3] + r
+    k = np.swapaxes(np.linalg.solve(s, p[:, :3, :]), 1, 2)  # (k, 6, 3)
+    x_new = x + np.einsum("kij,kj->ki", k, nu)
+    i_kh = np.broadcast_to(_EYE, p.shape).copy()
+    i_kh[:, :, :3] -= k
+    p_new = i_kh @ p @ np.swapaxes(i_kh, 1, 2) + k @ r @ np.swapaxes(k, 1, 2)
+    return x_new, 0.5 * (p_new + np.swapaxes(p_new, 1, 2))
