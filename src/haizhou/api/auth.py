@@ -30,7 +30,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from haizhou.security import audit
@@ -196,6 +196,26 @@ def create_session(*, session: Session, user: UserRow, now: datetime) -> IssuedS
     return IssuedSession(token=token, csrf_token=csrf, expires_at=expires)
 
 
+_SESSION_LOOKUP = (
+    select(
+        WebSessionRow.csrf_token,
+        WebSessionRow.expires_at,
+        UserRow.id,
+        UserRow.username,
+        UserRow.role,
+        UserRow.jurisdiction_code,
+    )
+    .join(UserRow, UserRow.id == WebSessionRow.user_id)
+    .where(
+        WebSessionRow.token_hash == bindparam("digest"),
+        WebSessionRow.revoked_at.is_(None),
+        WebSessionRow.expires_at > bindparam("now", type_=WebSessionRow.expires_at.type),
+        UserRow.active.is_(True),
+    )
+)
+"""The session → user lookup, parameterised by ``digest`` and ``now``."""
+
+
 def resolve_session(
     *, session: Session, token: str | None, now: datetime
 ) -> AuthenticatedUser | None:
@@ -203,23 +223,11 @@ def resolve_session(
     if not token or len(token) > 200:
         return None
     digest = token_hash(token)
-    row = session.execute(
-        select(
-            WebSessionRow.csrf_token,
-            WebSessionRow.expires_at,
-            UserRow.id,
-            UserRow.username,
-            UserRow.role,
-            UserRow.jurisdiction_code,
-        )
-        .join(UserRow, UserRow.id == WebSessionRow.user_id)
-        .where(
-            WebSessionRow.token_hash == digest,
-            WebSessionRow.revoked_at.is_(None),
-            WebSessionRow.expires_at > now,
-            UserRow.active.is_(True),
-        )
-    ).one_or_none()
+    # Core execution of a statement built once (no ORM compile step): this query runs on
+    # every authenticated request, and the ORM path was most of its CPU.
+    row = (
+        session.connection().execute(_SESSION_LOOKUP, {"digest": digest, "now": now}).one_or_none()
+    )
     if row is None:
         return None
     return AuthenticatedUser(

@@ -28,7 +28,7 @@ from haizhou.api.deps import (
     ScopeDep,
     SessionDep,
     SettingsDep,
-    get_scope,
+    resolve_scope,
 )
 from haizhou.api.schemas.auth import LoginRequest, Message, UserPublic
 from haizhou.security import audit
@@ -152,7 +152,7 @@ def login(
         expires_at=issued.expires_at,
         session_hash="",
     )
-    scope = get_scope(request, signed_in, session)
+    scope = resolve_scope(request, signed_in, session)
     session.commit()
     secure = _secure_cookies(request, settings)
     max_age = int(SESSION_LIFETIME.total_seconds())
