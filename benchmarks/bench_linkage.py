@@ -8,7 +8,8 @@ offender is labelled with that offender, every other case is its own offender).
 Protocol (docs/linkage.md): 5-fold ``GroupKFold`` over offender groups; each side is trained on
 the training folds' cases only and scores the test fold's cases. AUC / AP over all test pairs
 within 365 days (unscored pairs count 0); series against offender groups (B-cubed F1, pairwise
-series F1).
+series F1). The two sides alternate fold by fold (ours, then the baseline, on each fold), so
+on a shared machine both meet about the same load; seconds are summed over the folds.
 
 Baseline, faithfully the package's workflow: ``makeSeriesData`` → ``makePairs(thres=365, m=40)``
 → ``compareСrimes(binary=True)`` → ``naiveBayes(df=10, nbins=15)`` (the crimelinkage vignette's
@@ -31,6 +32,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 import warnings
@@ -97,17 +99,95 @@ def city_data(scale: float, category: str) -> tuple[CrimeTable, Offenders, list[
 # ours
 
 
-def run_ours(crimes, offenders, folds, params) -> tuple[dict, float, list[str], float]:
+def run_ours(crimes, offenders, folds, params) -> tuple[list, float, list[str], float, list]:
+    """Our fold scores, seconds, learners kept, CPU seconds, and per fold ``(n, i, j, p, truth,
+    threshold)`` of the test cases (for the series study only)."""
     start, cpu = time.perf_counter(), time.process_time()
-    scores, learners = [], []
+    scores, learners, graphs = [], [], []
     for train, test in folds:
         model = LinkageModel(**params).fit(crimes.subset(train), offenders.subset(train))
         learners.append(model.learner_name_)
         tc, to = crimes.subset(test), offenders.subset(test)
         res = model.link(tc)
-        labels = cluster_series(len(tc), res.i, res.j, res.probability, threshold=0.5)
+        thr = model.series_threshold_  # tuned on the training cases when tune_series
+        labels = cluster_series(len(tc), res.i, res.j, res.probability, threshold=thr)
         scores.append(score_fold(tc, to, res.i, res.j, res.probability, labels))
-    return pool(scores), time.perf_counter() - start, learners, time.process_time() - cpu
+        graphs.append((len(tc), res.i, res.j, res.probability, to.groups(), thr))
+    return scores, time.perf_counter() - start, learners, time.process_time() - cpu, graphs
+
+
+# ------------------------------------------------------------------------------------------
+# series study: how far can clustering our test-fold probabilities go? (write-up only: the
+# oracle threshold looks at the test labels, so it is a ceiling, never a method)
+
+
+def _components(n, i, j, p, t) -> np.ndarray:
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    s = p >= t
+    graph = coo_matrix((np.ones(int(s.sum())), (i[s], j[s])), shape=(n, n))
+    return connected_components(graph, directed=False)[1]
+
+
+def _correlation(n, i, j, p, t, floor=1e-6) -> np.ndarray:
+    """Greedy correlation clustering on log-odds: merge the two clusters whose cross pairs have
+    the largest positive sum of ``logit(p) - logit(t)`` (unscored pairs at ``p = floor``) until
+    no merge has a positive sum."""
+
+    def logit(q):
+        q = np.clip(q, floor, 1 - floor)
+        return np.log(q) - np.log1p(-q)
+
+    weight = np.full((n, n), logit(floor) - logit(t))
+    weight[i, j] = weight[j, i] = logit(p) - logit(t)
+    np.fill_diagonal(weight, -np.inf)
+    alive = np.ones(n, dtype=bool)
+    labels = np.arange(n)
+    while alive.sum() > 1:
+        masked = np.where(alive[:, None] & alive[None, :], weight, -np.inf)
+        a, b = divmod(int(np.argmax(masked)), n)
+        if masked[a, b] <= 0:
+            break
+        weight[a, :] += weight[b, :]
+        weight[:, a] += weight[:, b]
+        weight[a, a] = -np.inf
+        alive[b] = False
+        labels[labels == b] = a
+    return labels
+
+
+def series_study(graphs: list) -> dict:
+    """B-cubed / pairwise series F1 of all singletons, of ours, and of three clusterings of our
+    test-fold probabilities at the ORACLE threshold (best on the test labels: a ceiling)."""
+    from haizhou.analytics.linkage.metrics import bcubed_f1, pairwise_f1
+
+    k = len(graphs)
+    true = np.concatenate([pd.factorize(g[4])[0] * k + f for f, g in enumerate(graphs)])
+
+    def score(cluster) -> dict:
+        pred = np.concatenate([np.asarray(cluster(g)) * k + f for f, g in enumerate(graphs)])
+        return {
+            "bcubed_f1": round(bcubed_f1(pred, true)["f1"], 4),
+            "series_f1": round(pairwise_f1(pred, true)["f1"], 4),
+        }
+
+    out = {"singletons": score(lambda g: np.arange(g[0]))}
+    out["ours"] = score(lambda g: cluster_series(g[0], g[1], g[2], g[3], threshold=g[5]))
+    out["ours_at_0.5"] = score(lambda g: cluster_series(g[0], g[1], g[2], g[3], threshold=0.5))
+    methods = {
+        "average": lambda g, t: cluster_series(g[0], g[1], g[2], g[3], threshold=t),
+        "components": lambda g, t: _components(g[0], g[1], g[2], g[3], t),
+        "correlation": lambda g, t: _correlation(g[0], g[1], g[2], g[3], t),
+    }
+    for name, method in methods.items():
+        best = None
+        for t in (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9):
+            sc = score(lambda g, t=t, m=method: m(g, t))
+            if best is None or sc["bcubed_f1"] > best["bcubed_f1"]:
+                best = sc | {"oracle_threshold": t}
+        out[f"oracle_{name}"] = best
+    return out
 
 
 # ------------------------------------------------------------------------------------------
@@ -186,7 +266,8 @@ def _patched_csl():
 
 def run_baseline(
     crimes, offenders, folds, mo, *, all_pairs: bool, params
-) -> tuple[dict, float, float]:
+) -> tuple[list, float, float, list]:
+    """Baseline fold scores, seconds, CPU seconds, and per fold what its series study needs."""
     csl = _patched_csl()
     from scipy.cluster.hierarchy import fcluster
 
@@ -199,7 +280,7 @@ def run_baseline(
     }
     var = ["spatial", "temporal", "tod", "dow", *mo]
     start, cpu = time.perf_counter(), time.process_time()
-    scores = []
+    scores, cuts = [], []
     for train, test in folds:
         tr, to = crimes.subset(train), offenders.subset(train)
         df = _frame(tr, mo)
@@ -254,10 +335,38 @@ def run_baseline(
                 tc.crime_id.astype(str)
             )
             labels = np.asarray(labels)[order]
+            cuts.append((hc["hc"], order, float(hc["offset"]) + prior, toff.groups()))
         else:
             labels = cluster_series(len(tc), ti, tj, post, threshold=0.5)
         scores.append(score_fold(tc, toff, ti, tj, post, labels))
-    return pool(scores), time.perf_counter() - start, time.process_time() - cpu
+    return scores, time.perf_counter() - start, time.process_time() - cpu, cuts
+
+
+def baseline_oracle(cuts: list) -> dict:
+    """The baseline's hierarchical series cut at its ORACLE posterior (a ceiling, as for ours):
+    posterior ``t`` is the distance ``offset + prior - logit(t)``."""
+    from scipy.cluster.hierarchy import fcluster
+
+    from haizhou.analytics.linkage.metrics import bcubed_f1, pairwise_f1
+
+    k = len(cuts)
+    true = np.concatenate([pd.factorize(c[3])[0] * k + f for f, c in enumerate(cuts)])
+    best = None
+    for t in (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9):
+        pred = np.concatenate(
+            [
+                fcluster(tree, t=base - np.log(t / (1 - t)), criterion="distance")[order] * k + f
+                for f, (tree, order, base, _) in enumerate(cuts)
+            ]
+        )
+        sc = {
+            "bcubed_f1": round(bcubed_f1(pred, true)["f1"], 4),
+            "series_f1": round(pairwise_f1(pred, true)["f1"], 4),
+            "oracle_threshold": t,
+        }
+        if best is None or sc["bcubed_f1"] > best["bcubed_f1"]:
+            best = sc
+    return best
 
 
 # ------------------------------------------------------------------------------------------
@@ -268,7 +377,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--datasets", default="crimelinkage,city")
     parser.add_argument("--city-scale", type=float, default=0.5)
     parser.add_argument("--city-category", default="入室盗窃")
+    parser.add_argument(
+        "--city-max-distance-m",
+        type=float,
+        default=5000.0,
+        help="blocking radius on the city (the `evaluate` default; serial offenders roam ~5 km)",
+    )
+    parser.add_argument(
+        "--city-max-gap-days",
+        type=float,
+        default=365.0,
+        help="blocking gap on the city (365 = the AUC window and the `evaluate` default)",
+    )
     parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument(
+        "--series-study",
+        action="store_true",
+        help="also print the series ceilings (singletons, oracle threshold) of our probabilities",
+    )
+    parser.add_argument(
+        "--fixed-threshold",
+        type=float,
+        default=None,
+        help="series threshold for ours instead of tuning it by inner CV (e.g. 0.5, the old way)",
+    )
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore")
     for name in args.datasets.split(","):
@@ -286,10 +418,51 @@ def main(argv: list[str] | None = None) -> int:
             all_pairs = True
         else:
             crimes, offenders, mo = city_data(args.city_scale, args.city_category)
-            params = {"learner": "auto", "max_distance_m": 3000.0, "max_gap_days": 120.0}
+            params = {
+                "learner": "auto",
+                "max_distance_m": args.city_max_distance_m,
+                "max_gap_days": args.city_max_gap_days,
+            }
             all_pairs = False
+        if args.fixed_threshold is None:
+            params["tune_series"] = True
+        else:
+            params["series_threshold"] = args.fixed_threshold
         folds = grouped_folds(offenders, n_splits=5)
-        ours, ours_s, learners, ours_cpu = run_ours(crimes, offenders, folds, params)
+        baseline = not args.no_baseline
+        if baseline:
+            try:
+                import crimeserieslinkage  # noqa: F401
+            except ImportError as exc:
+                baseline, why = False, f"unavailable: {exc}"
+        else:
+            why = "not run"
+        # ours and the baseline alternate fold by fold, so that both meet the same load on a
+        # shared machine (times are summed over folds)
+        ours_f, base_f, learners, graphs, cuts = [], [], [], [], []
+        ours_s = ours_cpu = base_s = base_cpu = 0.0
+        load_start = [round(x, 2) for x in os.getloadavg()]
+        for fold in folds:
+            sc, sec, lrn, cpu, gr = run_ours(crimes, offenders, [fold], params)
+            ours_f += sc
+            learners += lrn
+            graphs += gr
+            ours_s += sec
+            ours_cpu += cpu
+            if baseline:
+                try:
+                    sc, sec, cpu, cu = run_baseline(
+                        crimes, offenders, [fold], mo, all_pairs=all_pairs, params=params
+                    )
+                except Exception as exc:  # report, and keep our figures
+                    baseline, why = False, f"failed: {type(exc).__name__}: {exc}"
+                    continue
+                base_f += sc
+                cuts += cu
+                base_s += sec
+                base_cpu += cpu
+        ours = pool(ours_f)
+        ours["series_thresholds"] = [g[5] for g in graphs]
         line = {
             "name": f"linkage_{name}",
             "n_crimes": len(crimes),
@@ -299,33 +472,30 @@ def main(argv: list[str] | None = None) -> int:
             "ours": dict(ours),
             "ours_learners": learners,
             "params": params,
+            "series_study": series_study(graphs) if args.series_study else None,
+            "load_average": load_start,
         }
-        if not args.no_baseline:
-            try:
-                import crimeserieslinkage  # noqa: F401
-
-                base, base_s, base_cpu = run_baseline(
-                    crimes, offenders, folds, mo, all_pairs=all_pairs, params=params
-                )
-                line |= {
-                    "baseline": "crimeserieslinkage 1.1.0 naiveBayes (Porter & Reich)",
-                    "baseline_s": round(base_s, 2),
-                    "baseline_cpu_s": round(base_cpu, 2),
-                    "ratio": round(base_s / ours_s, 2) if ours_s else None,
-                    "cpu_ratio": round(base_cpu / ours_cpu, 2) if ours_cpu else None,
-                    "baseline_scores": base,
-                    "auc_gain": round(ours["pairwise_auc"] - base["pairwise_auc"], 4),
-                    "bcubed_gain_pct": round(100 * (ours["bcubed_f1"] / base["bcubed_f1"] - 1), 2),
-                    "series_f1_gain_pct": round(
-                        100 * (ours["series_f1"] / base["series_f1"] - 1), 2
-                    )
-                    if base["series_f1"]
-                    else None,
-                }
-            except ImportError as exc:
-                line |= {"baseline": f"unavailable: {exc}"}
-            except Exception as exc:  # report, and keep our figures
-                line |= {"baseline": f"failed: {type(exc).__name__}: {exc}"}
+        if baseline:
+            base = pool(base_f)
+            line |= {
+                "baseline": "crimeserieslinkage 1.1.0 naiveBayes (Porter & Reich)",
+                "baseline_s": round(base_s, 2),
+                "baseline_cpu_s": round(base_cpu, 2),
+                "ratio": round(base_s / ours_s, 2) if ours_s else None,
+                "cpu_ratio": round(base_cpu / ours_cpu, 2) if ours_cpu else None,
+                "baseline_scores": base,
+                "baseline_oracle_series": baseline_oracle(cuts)
+                if args.series_study and cuts
+                else None,
+                "auc_gain": round(ours["pairwise_auc"] - base["pairwise_auc"], 4),
+                "bcubed_gain_pct": round(100 * (ours["bcubed_f1"] / base["bcubed_f1"] - 1), 2),
+                "series_f1_gain_pct": round(100 * (ours["series_f1"] / base["series_f1"] - 1), 2)
+                if base["series_f1"]
+                else None,
+            }
+        else:
+            line["baseline"] = why
+        line["load_average_end"] = [round(x, 2) for x in os.getloadavg()]
         print(json.dumps(line, ensure_ascii=False, default=float), flush=True)
     return 0
 

@@ -54,6 +54,10 @@ def test_train_writes_model_and_sidecar(trained):
     assert meta["mo_names"] == ["MO1", "MO2", "MO3"]
     assert "gap_days" in meta["features"]
     assert len(meta["sha256"]) == 64
+    # --series-threshold defaults to auto: tuned on the training cases' inner folds
+    assert meta["params"]["tune_series"] is True
+    assert 0 < meta["series_threshold"] < 1
+    assert meta["series_cv"][f"{meta['series_threshold']:g}"] == max(meta["series_cv"].values())
 
 
 def test_link_writes_pairs_and_series(trained, files, tmp_path):
@@ -159,6 +163,32 @@ def test_evaluate_prints_the_documented_json(files):
     assert set(out["precision_at_k"]) == {"1", "5", "10"}
     assert out["n_crimes"] == 390 and out["n_offenders"] == 387
     assert 0.8 < out["pairwise_auc"] < 1.0
+    assert len(out["model"]["series_thresholds"]) == 5
+    assert all(0 < t < 1 for t in out["model"]["series_thresholds"])
+
+
+@pytest.mark.parametrize("value", ["0", "1.5", "high"])
+def test_bad_series_threshold_is_refused(files, value, tmp_path):
+    crimes, offenders = files
+    result = runner.invoke(
+        app,
+        [
+            "train",
+            "--crimes",
+            str(crimes),
+            "--offenders",
+            str(offenders),
+            "--mo-cols",
+            "MO1,MO2,MO3",
+            "--model-out",
+            str(tmp_path / "m.model"),
+            "--series-threshold",
+            value,
+        ],
+    )
+    assert result.exit_code != 0
+    assert "--series-threshold must be auto or a number in (0, 1)" in result.output
+    assert not (tmp_path / "m.model").exists()
 
 
 def test_lon_lat_with_crs_and_tiny_training_set(tmp_path):

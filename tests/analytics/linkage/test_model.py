@@ -58,6 +58,22 @@ def test_auto_compares_three_learners(data):
     assert all(0.8 < s["roc_auc"] <= 1 for s in model.cv_scores_.values())
 
 
+def test_tune_series_picks_the_threshold_from_training_cases_only(data):
+    crimes, offenders = data
+    base = {"learner": "logistic", "max_distance_m": 3000, "max_gap_days": 90, "n_splits": 3}
+    tuned = LinkageModel(**base, tune_series=True).fit(crimes, offenders)
+    fixed = LinkageModel(**base).fit(crimes, offenders)
+    assert fixed.series_threshold_ == 0.5 and fixed.series_cv_ == {}
+    scores = tuned.series_cv_
+    assert len(scores) == 18 and all(0 < v <= 1 for v in scores.values())
+    # the kept threshold is the best inner-CV B-cubed (ties: the highest)
+    best = max(scores.values())
+    assert tuned.series_threshold_ == max(float(t) for t, v in scores.items() if v == best)
+    # same learner and probabilities: tuning changes only the series threshold
+    res_t, res_f = tuned.link(crimes), fixed.link(crimes)
+    np.testing.assert_allclose(res_t.probability, res_f.probability)
+
+
 def test_naive_bayes_learns_direction_of_each_feature():
     rng = np.random.default_rng(0)
     y = rng.uniform(size=4000) < 0.3

@@ -10,7 +10,7 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 
 from haizhou.analytics.linkage.crimes import CrimeTable
 from haizhou.analytics.linkage.metrics import bcubed_f1, pair_scores, pairwise_f1
-from haizhou.analytics.linkage.series import cluster_series, rank_series
+from haizhou.analytics.linkage.series import choose_series_threshold, cluster_series, rank_series
 
 
 def test_average_linkage_keeps_weak_chains_apart():
@@ -105,3 +105,37 @@ def test_cluster_series_matches_dense_reference():
         # the same partition (labels may differ)
         pairs = set(zip(got.tolist(), ref.tolist(), strict=True))
         assert len(pairs) == len(set(got.tolist())) == len(set(ref.tolist()))
+
+
+def _graph(n, pairs, truth):
+    i, j, p = (np.array(x) for x in zip(*pairs, strict=True))
+    return (n, i, j, p, np.array(truth))
+
+
+def test_choose_series_threshold_finds_the_cut_between_true_and_false_pairs():
+    # two hand-made folds: true series pairs at 0.30-0.40, false pairs at 0.10-0.20, so any
+    # cut in (0.20, 0.30] recovers the series; ties go to the highest such cut
+    a = _graph(
+        5, [(0, 1, 0.4), (1, 2, 0.35), (0, 2, 0.3), (2, 3, 0.2), (3, 4, 0.1)], [0, 0, 0, 1, 2]
+    )
+    b = _graph(4, [(0, 1, 0.32), (1, 2, 0.15), (2, 3, 0.3)], [0, 0, 1, 1])
+    best, scores = choose_series_threshold([a, b], (0.1, 0.15, 0.25, 0.3, 0.5))
+    assert best == 0.3
+    assert scores["0.3"] == pytest.approx(1.0) and scores["0.25"] == pytest.approx(1.0)
+    assert scores["0.5"] < 1.0  # everything alone: recall lost
+    assert scores["0.1"] < 1.0  # the 0.1-0.2 chains pull false cases in
+    # the series found at the chosen cut are the true ones
+    assert cluster_series(*a[:4], threshold=best).tolist()[:3] == [0, 0, 0]
+
+
+def test_choose_series_threshold_prefers_merging_when_only_merging_helps():
+    # a clique of weak but true pairs: only a low cut joins it
+    i, j = np.triu_indices(4, k=1)
+    g = (5, i, j, np.full(i.size, 0.12), np.array([0, 0, 0, 0, 1]))
+    best, scores = choose_series_threshold([g], (0.1, 0.2, 0.5))
+    assert best == 0.1 and scores["0.1"] == pytest.approx(1.0)
+
+
+def test_choose_series_threshold_falls_back_without_any_series():
+    g = _graph(3, [(0, 1, 0.9), (1, 2, 0.8)], [0, 1, 2])
+    assert choose_series_threshold([g], (0.1, 0.5), fallback=0.4) == (0.4, {})

@@ -14,7 +14,12 @@ from haizhou.analytics.linkage.explain import Lead, PairExplanation, explain_pai
 from haizhou.analytics.linkage.metrics import bcubed_f1, pair_scores, pairwise_f1, precision_at_k
 from haizhou.analytics.linkage.model import LEARNERS, LinkageModel, LinkResult
 from haizhou.analytics.linkage.protocol import evaluate_linkage, grouped_folds
-from haizhou.analytics.linkage.series import SeriesTable, cluster_series, rank_series
+from haizhou.analytics.linkage.series import (
+    SeriesTable,
+    choose_series_threshold,
+    cluster_series,
+    rank_series,
+)
 
 __all__ = [
     "LEARNERS",
@@ -28,6 +33,7 @@ __all__ = [
     "SeriesTable",
     "bcubed_f1",
     "candidate_pairs",
+    "choose_series_threshold",
     "cluster_series",
     "count_pairs_within_gap",
     "evaluate_linkage",

@@ -48,6 +48,7 @@ from haizhou.analytics.base import Estimator, Interval, Options, check_is_fitted
 from haizhou.analytics.linkage.blocking import candidate_pairs
 from haizhou.analytics.linkage.crimes import CrimeTable, Offenders
 from haizhou.analytics.linkage.evidence import EvidenceEncoder, mo_value_shares, pair_evidence
+from haizhou.analytics.linkage.series import SERIES_THRESHOLDS, choose_series_threshold
 
 __all__ = [
     "AUTO_LEARNERS",
@@ -294,7 +295,13 @@ class LinkageModel(Estimator):
     calibration : {"sigmoid", "isotonic"}, default "sigmoid"
         How out-of-fold scores become probabilities.
     series_threshold : float, default 0.5
-        Probability above which pairs join a series (used by :meth:`series`).
+        Least average pair probability inside a series (see :func:`~.series.cluster_series`);
+        with ``tune_series`` only the fallback when the inner folds hold no linked pair.
+    tune_series : bool, default False
+        Choose the series threshold among :data:`~.series.SERIES_THRESHOLDS` by the inner grouped
+        cross-validation: the training cases of each inner fold are linked by the model of the
+        other folds and clustered, and the threshold with the best pooled B-cubed F1 against
+        the offender groups is kept (ties: the higher threshold). Only training cases are used.
     random_state : int or None, default 0
         Seed of the unlinked-pair sample and of gradient boosting.
 
@@ -308,6 +315,10 @@ class LinkageModel(Estimator):
         Maps the learner's logit score to a probability.
     cv_scores_ : dict
         Per learner compared: ``{"average_precision", "roc_auc"}`` over held-out pairs.
+    series_threshold_ : float
+        The series threshold to use: tuned with ``tune_series``, else ``series_threshold``.
+    series_cv_ : dict
+        With ``tune_series``: inner-CV B-cubed F1 per threshold tried (``{"0.3": 0.88, …}``).
     feature_names_ : list of str
         Evidence columns.
     mo_names_ : tuple of str
@@ -338,6 +349,7 @@ class LinkageModel(Estimator):
         "n_splits": [Interval("int", 2, None)],
         "calibration": [Options(("sigmoid", "isotonic"))],
         "series_threshold": [Interval("real", 0, 1, closed="neither")],
+        "tune_series": [Options((True, False))],
         "random_state": [Interval("int", 0, None), Options((None,))],
     }
 
@@ -352,6 +364,7 @@ class LinkageModel(Estimator):
         n_splits: int = 5,
         calibration: str = "sigmoid",
         series_threshold: float = 0.5,
+        tune_series: bool = False,
         random_state: int | None = 0,
     ):
         self.learner = learner
@@ -362,6 +375,7 @@ class LinkageModel(Estimator):
         self.n_splits = n_splits
         self.calibration = calibration
         self.series_threshold = series_threshold
+        self.tune_series = tune_series
         self.random_state = random_state
 
     # ---------------------------------------------------------------------------------------
@@ -457,9 +471,11 @@ class LinkageModel(Estimator):
         names_to_try = AUTO_LEARNERS if self.learner == "auto" else (self.learner,)
         oof: dict[str, np.ndarray] = {}
         scores: dict[str, dict[str, float]] = {}
+        fold_models: dict[str, dict[int, Any]] = {}
         held = fi == fj
         for name in names_to_try:
             s = np.full(y.size, np.nan)
+            fold_models[name] = {}
             for f in range(n_splits):
                 train = (fi != f) & (fj != f)
                 test = (fi == f) & (fj == f)
@@ -468,6 +484,7 @@ class LinkageModel(Estimator):
                 est = make_learner(name, self.random_state)
                 est.fit(X[train], y[train], **_weights(est, w[train]))
                 s[test] = _logit(est.predict_proba(X[test])[:, 1])
+                fold_models[name][f] = est
             ok = held & np.isfinite(s)
             if ok.sum() and y[ok].any() and (~y[ok]).any():
                 scores[name] = {
@@ -508,6 +525,10 @@ class LinkageModel(Estimator):
         self.learner_name_ = best
         self.learner_ = final
         self.calibrator_ = calibrator
+        self.series_threshold_ = float(self.series_threshold)
+        self.series_cv_: dict[str, float] = {}
+        if self.tune_series:
+            self._tune_series(crimes, encoder, groups, fold_of_case, fold_models[best])
         self.cv_scores_ = scores
         self.feature_names_ = names
         self.mo_names_ = tuple(crimes.mo_names)
@@ -515,6 +536,38 @@ class LinkageModel(Estimator):
         self.n_train_pairs_ = int(y.size)
         self.n_linked_pairs_ = int(y.sum())
         return self
+
+    def _tune_series(
+        self,
+        crimes: CrimeTable,
+        encoder: EvidenceEncoder,
+        groups: np.ndarray,
+        fold_of_case: np.ndarray,
+        fold_models: dict[int, Any],
+    ) -> None:
+        """Pick ``series_threshold_`` by the B-cubed F1 of the inner folds (training cases only).
+
+        Each inner fold's cases are linked among themselves with the model fitted on the other
+        inner folds (every candidate pair, not only the sampled training pairs), calibrated by
+        the final calibrator (fitted on those same out-of-fold scores), clustered at each
+        threshold of :data:`~.series.SERIES_THRESHOLDS`, and compared with their offender groups.
+        """
+        folds = []
+        for f, est in fold_models.items():
+            rows = np.flatnonzero(fold_of_case == f)
+            if rows.size < 2:
+                continue
+            sub = crimes.subset(rows)
+            si, sj = self.candidate_pairs(sub)
+            X, _ = pair_evidence(crimes, rows[si], rows[sj], encoder=encoder)
+            p = self.calibrate(_logit(est.predict_proba(X)[:, 1])) if si.size else np.zeros(0)
+            folds.append((rows.size, si, sj, p, groups[rows]))
+        if not folds:
+            return
+        best, scores = choose_series_threshold(
+            folds, SERIES_THRESHOLDS, fallback=float(self.series_threshold)
+        )
+        self.series_threshold_, self.series_cv_ = best, scores
 
     # ---------------------------------------------------------------------------------------
     def evidence(self, crimes: CrimeTable, i: Any, j: Any) -> np.ndarray:

@@ -141,18 +141,22 @@ def evaluate_linkage(
     -------
     dict
         ``pairwise_auc, average_precision, precision_at_k {"1","5","10"}, series_f1,
-        bcubed_f1, n_crimes, n_offenders, model`` (the learner kept most often, and per fold).
+        bcubed_f1, n_crimes, n_offenders, model`` (the learner kept most often, per fold, the
+        series threshold of each fold — tuned on its training cases with ``tune_series`` —
+        and the parameters).
     """
     folds = grouped_folds(offenders, n_splits=n_splits)
     scores: list[FoldScores] = []
     chosen: list[str] = []
+    thresholds: list[float] = []
     for k, (train, test) in enumerate(folds):
         m = LinkageModel(**model.get_params()).fit(crimes.subset(train), offenders.subset(train))
         chosen.append(m.learner_name_)
+        thresholds.append(m.series_threshold_)
         tc, to = crimes.subset(test), offenders.subset(test)
         res = m.link(tc)
         labels = cluster_series(
-            len(tc), res.i, res.j, res.probability, threshold=float(m.series_threshold)
+            len(tc), res.i, res.j, res.probability, threshold=m.series_threshold_
         )
         scores.append(
             score_fold(tc, to, res.i, res.j, res.probability, labels, max_gap_days=max_gap_days)
@@ -166,6 +170,7 @@ def evaluate_linkage(
     out["model"] = {
         "learner": Counter(chosen).most_common(1)[0][0],
         "per_fold": chosen,
+        "series_thresholds": thresholds,
         "params": model.get_params(),
     }
     return out

@@ -9,6 +9,7 @@ on the pair score), run only inside components, so it never builds an n × n mat
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,10 +19,23 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from haizhou.analytics.linkage.crimes import CrimeTable
+from haizhou.analytics.linkage.metrics import bcubed_f1
 
-__all__ = ["SeriesTable", "cluster_series", "rank_series"]
+__all__ = [
+    "SERIES_THRESHOLDS",
+    "SeriesTable",
+    "choose_series_threshold",
+    "cluster_series",
+    "rank_series",
+]
 
 _MAX_DENSE = 3000
+
+SERIES_THRESHOLDS = tuple(round(0.05 * k, 2) for k in range(1, 19))
+"""Series thresholds tried by :func:`choose_series_threshold` by default (0.05, 0.10, …, 0.90)."""
+
+LinkGraph = tuple[int, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+"""``(n, i, j, probability, truth)``: scored pairs of ``n`` cases and their true groups."""
 
 
 def cluster_series(
@@ -69,6 +83,60 @@ def cluster_series(
     rank = np.empty_like(order)
     rank[order] = np.arange(order.size)
     return rank[inv].astype(np.int64)
+
+
+def choose_series_threshold(
+    graphs: Sequence[LinkGraph],
+    thresholds: Sequence[float] = SERIES_THRESHOLDS,
+    *,
+    fallback: float = 0.5,
+) -> tuple[float, dict[str, float]]:
+    """The series threshold whose clusters best match the true groups (pooled B-cubed F1).
+
+    Meant for held-out folds of *training* cases (inner cross-validation): never pass the cases
+    a model is evaluated on.
+
+    Parameters
+    ----------
+    graphs : sequence of (n, i, j, probability, truth)
+        One scored graph per fold: ``n`` cases, pairs ``i, j`` with their probability, and each
+        case's true group (offender group). Folds are clustered and scored apart, then pooled.
+    thresholds : sequence of float
+        Candidates, each in (0, 1).
+    fallback : float
+        Returned when no fold has two cases of one group (nothing to learn from).
+
+    Returns
+    -------
+    (float, dict)
+        The best threshold (ties go to the higher, more conservative one) and the B-cubed F1 of
+        each candidate, keyed ``f"{t:g}"``.
+
+    Examples
+    --------
+    >>> g = (4, np.array([0, 2, 0]), np.array([1, 3, 2]), np.array([0.4, 0.35, 0.2]),
+    ...      np.array([0, 0, 1, 1]))
+    >>> choose_series_threshold([g], (0.1, 0.3, 0.5))[0]
+    0.3
+    """
+    graphs = [g for g in graphs if g[0] >= 1]
+    truth = [np.asarray(g[4]) for g in graphs]
+    if not any(np.unique(t).size < t.size for t in truth):
+        return float(fallback), {}
+    true = np.concatenate([pd.factorize(t)[0] * len(graphs) + k for k, t in enumerate(truth)])
+    best_t, best_f1, scores = float(fallback), -1.0, {}
+    for t in sorted(thresholds, reverse=True):
+        pred = np.concatenate(
+            [
+                cluster_series(n, i, j, p, threshold=t) * len(graphs) + k
+                for k, (n, i, j, p, _) in enumerate(graphs)
+            ]
+        )
+        f1 = bcubed_f1(pred, true)["f1"]
+        scores[f"{t:g}"] = float(f1)
+        if f1 > best_f1 + 1e-12:
+            best_t, best_f1 = float(t), f1
+    return best_t, scores
 
 
 def _cluster(
