@@ -258,6 +258,12 @@ def _fit(
     return model
 
 
+def _series_threshold(model: LinkageModel) -> float:
+    """The model's series threshold: the tuned one of a model trained with
+    ``--series-threshold auto``, else the one it was given."""
+    return float(getattr(model, "series_threshold_", model.series_threshold))
+
+
 # ------------------------------------------------------------------------------------------
 # run
 
@@ -292,9 +298,8 @@ def run(ctx: RunContext, params: LinkageSeriesParams) -> Iterator[Finding]:
     table = all_table.subset(link_rows)
     offenders = offenders_from_cases(table, link_cases)
     res = model.link(table)
-    labels = cluster_series(
-        len(table), res.i, res.j, res.probability, threshold=float(model.series_threshold)
-    )
+    threshold = _series_threshold(model)
+    labels = cluster_series(len(table), res.i, res.j, res.probability, threshold=threshold)
     ranked = rank_series(
         table,
         labels,
@@ -406,7 +411,7 @@ def _series_finding(
             "cases": [_case_json(c, order=k + 1) for k, c in enumerate(member_cases)],
             "pairs": pairs,
             "learner": model.learner_name_,
-            "threshold": float(model.series_threshold),
+            "threshold": _series_threshold(model),
         },
         key=key,
     )
