@@ -132,7 +132,7 @@ def iter_sighting_chunks(path: Path, *, chunk_rows: int = 100_000) -> Iterator[p
         raise InputError(f"{path}: sightings must be .csv or .parquet.")
 
 
-def _utc_times(column: pa.ChunkedArray | pa.Array, zone: str) -> tuple[np.ndarray, np.ndarray]:
+def utc_seconds(column: pa.ChunkedArray | pa.Array, zone: str) -> tuple[np.ndarray, np.ndarray]:
     """Seconds since the epoch (UTC) and the mask of unusable cells."""
     array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
     if pa.types.is_timestamp(array.type):
@@ -311,7 +311,7 @@ def import_sightings(
                 else np.full(n, "device", dtype=object)
             )
         sensors = np.array(chunk.column("sensor_id").cast(pa.string()).to_pylist(), object)
-        secs, bad_time = _utc_times(chunk.column("seen_at"), zone)
+        secs, bad_time = utc_seconds(chunk.column("seen_at"), zone)
         no_id = np.array([t is None for t in tokens])
         no_sensor = np.array([not s for s in sensors])
         bad = bad_time | no_id | no_sensor

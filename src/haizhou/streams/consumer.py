@@ -44,8 +44,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from haizhou.errors import InputError
 from haizhou.feeds.messages import FeedMessage
-from haizhou.ingest.sightings import pseudonymise_devices, write_sightings
-from haizhou.ingest.timeparse import parse_times
+from haizhou.ingest.sightings import pseudonymise_devices, utc_seconds, write_sightings
 from haizhou.security.pseudonym import Pseudonymiser
 from haizhou.store.tables.airspace import AirspaceMessageRow
 from haizhou.streams.config import StreamsConfig, connect, ensure_streams
@@ -121,14 +120,12 @@ def _seconds(values: list[Any], zone: str) -> tuple[np.ndarray, np.ndarray]:
     """UTC seconds of ISO 8601 times and the mask of missing or unparseable ones; each
     distinct text is parsed once (a gateway's batch shares a few times)."""
     texts = pa.array([str(v) if v else None for v in values], pa.string()).dictionary_encode()
-    times, bad = parse_times(texts.dictionary, zone)
-    bad = bad | np.asarray(times.is_null().to_numpy(zero_copy_only=False))
-    us = times.cast(pa.int64()).fill_null(0).to_numpy(zero_copy_only=False)
+    secs, bad = utc_seconds(texts.dictionary, zone)
+    if secs.size == 0:  # every time missing
+        return np.zeros(len(values), np.int64), np.ones(len(values), bool)
     idx = texts.indices.fill_null(0).to_numpy(zero_copy_only=False)
     missing = np.asarray(texts.indices.is_null().to_numpy(zero_copy_only=False))
-    if us.size == 0:  # every time missing
-        return np.zeros(len(values), np.int64), np.ones(len(values), bool)
-    return us[idx] // 1_000_000, bad[idx] | missing
+    return secs[idx], bad[idx] | missing
 
 
 class SightingsHandler:
