@@ -50,6 +50,14 @@ class Settings(BaseSettings):
         "(e.g. https://tiles.example/{z}/{x}/{y}.png). Empty: the offline base map built "
         "from the store's jurisdictions, roads and places.",
     )
+    map_freshness_s: float = Field(
+        default=1.0,
+        ge=0,
+        le=60,
+        description="Seconds the map's in-memory incident index is used without asking the "
+        "store for new incidents: a new incident reaches the map within this time (0: every "
+        "map request asks the store).",
+    )
     sightings_retention_days: int = Field(
         default=30,
         ge=1,
@@ -88,7 +96,9 @@ class Settings(BaseSettings):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as Asia/Shanghai") from exc
+            raise ValueError(
+                f"unknown time zone {value!r}; use an IANA name such as Asia/Shanghai"
+            ) from exc
         return value
 
     @field_validator("log_format")
@@ -139,10 +149,12 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
     Raises :class:`SettingsError` with a readable message on any invalid value.
     """
     file_values: dict[str, Any] = {}
-    path = config_file or (Path(os.environ["HAIZHOU_CONFIG"]) if os.environ.get("HAIZHOU_CONFIG") else None)
+    path = config_file or (
+        Path(os.environ["HAIZHOU_CONFIG"]) if os.environ.get("HAIZHOU_CONFIG") else None
+    )
     if path is not None:
         file_values = _read_config_file(path)
-    env_names = {key[len("HAIZHOU_"):].lower() for key in os.environ if key.startswith("HAIZHOU_")}
+    env_names = {key[len("HAIZHOU_") :].lower() for key in os.environ if key.startswith("HAIZHOU_")}
     values = {k: v for k, v in file_values.items() if k not in env_names}
     values.update({k: v for k, v in overrides.items() if v is not None})
     try:

@@ -256,3 +256,39 @@ def test_loading_in_small_chunks_gives_the_same_columns(
     for r in (7, 8, 9):
         assert np.array_equal(chunked.cells[r], whole.cells[r])
         assert np.array_equal(chunked.cell_values[r][chunked.cell_codes[r]], chunked.cells[r])
+
+
+def test_fresh_columns_come_without_the_store_only_within_max_age(sqlite_world: Any) -> None:
+    engine = make_engine(sqlite_world.url)
+    never = IncidentIndex(engine)  # max_age_s=0: every query asks the store
+    held = IncidentIndex(engine, max_age_s=3600.0)
+    assert held.fresh() is None  # nothing loaded yet
+    with make_sessionmaker(engine)() as session:
+        assert never.snapshot(session) is not None
+        assert never.fresh() is None
+        first = held.snapshot(session)
+        assert first is not None and held.fresh() is first
+        cell = [int(cells_from_lonlat([119.3], [34.65], r)[0]) for r in (7, 8, 9)]
+        session.add(
+            IncidentRow(
+                source="test",
+                source_id="fresh",
+                reported_at=T0,
+                category="theft",
+                lon=119.3,
+                lat=34.65,
+                h3_r7=cell[0],
+                h3_r8=cell[1],
+                h3_r9=cell[2],
+                jurisdiction_code="320706001",
+                content_hash="f",
+            )
+        )
+        session.commit()
+        assert held.fresh() is first  # within max_age_s: the columns as last found current
+        second = held.snapshot(session)  # asking the store finds the new incident
+        assert second is not None and second.size == first.size + 1
+        assert held.fresh() is second
+        held.reset()
+        assert held.fresh() is None
+    engine.dispose()

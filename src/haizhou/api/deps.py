@@ -94,8 +94,24 @@ async def utc_now() -> datetime:
 NowDep = Annotated[datetime, Depends(utc_now)]
 
 
-def get_current_user(request: Request, session: SessionDep, now: NowDep) -> AuthenticatedUser:
+def _look_up_user(session: Session, token: str, now: datetime) -> AuthenticatedUser | None:
+    """Blocking part of :func:`get_current_user`: the session lookup, and the connection given
+    back at once when the lookup was the request's first use of it. A route that reads on
+    takes a connection again from the pool; a route that does not (a map count from the
+    in-memory index) then ends the request with no thread hop to close the session."""
+    first_use = not session.in_transaction()
+    try:
+        return resolve_session(session=session, token=token, now=now)
+    finally:
+        if first_use:
+            session.close()
+
+
+async def get_current_user(request: Request, session: SessionDep, now: NowDep) -> AuthenticatedUser:
     """The user of the request's session cookie (当前用户).
+
+    ``async``, with the lookup in the thread pool: one thread hop per request for it, none
+    when there is no cookie.
 
     Raises
     ------
@@ -103,7 +119,8 @@ def get_current_user(request: Request, session: SessionDep, now: NowDep) -> Auth
         401 without a valid session; 403 for an unsafe method whose ``X-CSRF-Token`` header
         does not match the session's token.
     """
-    user = resolve_session(session=session, token=request.cookies.get(SESSION_COOKIE), now=now)
+    token = request.cookies.get(SESSION_COOKIE)
+    user = await run_in_threadpool(_look_up_user, session, token, now) if token else None
     if user is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,

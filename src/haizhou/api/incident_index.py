@@ -10,19 +10,24 @@ count is a ``bincount`` (no sort), and resolutions 5-6 roll up from resolution 7
 precomputed parent map. A query over a 90-day window of a million incidents costs well under a
 millisecond; what remains of a map request is HTTP, log-in and JSON.
 
-Freshness: before each query the index compares the store's largest incident ``id`` with its
+Freshness: before a query the index compares the store's largest incident ``id`` with its
 own and loads only the newer rows (imports only append incidents: a conflicting re-import is
 quarantined, never an update). A store whose incidents were deleted or rewritten in place needs
 :meth:`IncidentIndex.reset`. Above ``max_rows`` incidents the index declines (``snapshot``
 returns ``None``) and the routes fall back to SQL. :meth:`IncidentIndex.snapshot_nowait` never
 waits for a large load (the first one of a big store takes seconds): it starts the load in a
 background thread and returns ``None`` meanwhile, so the routes answer from SQL, exactly.
+With ``max_age_s`` (the app's ``map_freshness_s``, 1 s by default), :meth:`IncidentIndex.fresh`
+hands out the columns without asking the store when they were found current that recently:
+the map request then does no I/O at all and needs no thread, and a new incident reaches the
+map within that time.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -187,17 +192,27 @@ class IncidentIndex:
     background_rows : int
         :meth:`snapshot_nowait` loads at most this many new incidents in the caller's thread;
         more go to a background thread.
+    max_age_s : float
+        :meth:`fresh` hands out columns found current at most this many seconds ago (0: never,
+        every query asks the store).
     """
 
     def __init__(
-        self, engine: Engine, *, max_rows: int = 5_000_000, background_rows: int = 100_000
+        self,
+        engine: Engine,
+        *,
+        max_rows: int = 5_000_000,
+        background_rows: int = 100_000,
+        max_age_s: float = 0.0,
     ) -> None:
         self.engine = engine
         self.max_rows = max_rows
         self.background_rows = background_rows
+        self.max_age_s = max_age_s
         self._lock = threading.Lock()
         self._columns = _empty()
         self._declined_at: int | None = None  # the newest id when the index declined
+        self._current_at = -float("inf")  # monotonic time the columns were last found current
 
     @property
     def _declined(self) -> bool:
@@ -208,6 +223,16 @@ class IncidentIndex:
         with self._lock:
             self._columns = _empty()
             self._declined_at = None
+            self._current_at = -float("inf")
+
+    def fresh(self) -> IncidentColumns | None:
+        """The columns if they were found current less than ``max_age_s`` ago, else ``None``.
+
+        No I/O: with ``None``, ask :meth:`snapshot_nowait` (in a thread, it reads the store).
+        """
+        if time.monotonic() - self._current_at < self.max_age_s:
+            return self._columns
+        return None
 
     def _current(self, newest: int) -> IncidentColumns | bool | None:
         """The columns if up to date with ``newest``, ``None`` if declined, else ``False``."""
@@ -215,6 +240,7 @@ class IncidentIndex:
             return None
         columns = self._columns
         if newest == columns.last_id and not self._declined:
+            self._current_at = time.monotonic()
             return columns
         return False
 
@@ -271,12 +297,19 @@ class IncidentIndex:
             self._lock.release()
 
     def _load_after(self, session: Session, old: IncidentColumns) -> IncidentColumns:
+        began = time.monotonic()  # what is loaded is current as of this moment
         newest = _newest_id(session)
         total = old.size + _count_after(session, old.last_id)
         if total > self.max_rows:
             self._declined_at = newest
+            self._current_at = -float("inf")
             return old
         self._declined_at = None
+        columns = self._read_after(session, old)
+        self._current_at = began
+        return columns
+
+    def _read_after(self, session: Session, old: IncidentColumns) -> IncidentColumns:
         parts = []
         codes, categories, last_id = old.codes, old.categories, old.last_id
         while True:  # in chunks of ids, so Python row objects never hold a million rows
