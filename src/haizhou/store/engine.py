@@ -20,7 +20,11 @@ from sqlalchemy.orm import Session, sessionmaker
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine; SQLite gets WAL mode, foreign keys and a busy timeout.
 
-    The SQLite file's folder is created if missing.
+    The SQLite file's folder is created if missing. Server databases check each connection as
+    it leaves the pool (``pool_pre_ping``, a round trip); a caller that retries a failed unit
+    of work anyway, such as a stream consumer whose batch is redelivered, may pass
+    ``pool_pre_ping=False``: a connection found dead then fails that one unit, and SQLAlchemy
+    drops the pool's other connections with it.
     """
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
@@ -37,7 +41,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, **kwargs)
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_engine(url, **kwargs)
 
 
 _WAL_SWITCH_SECONDS = 30.0
