@@ -91,6 +91,24 @@ def test_index_matches_sql_for_any_query(sqlite_world: Any, **q: Any) -> None:
     assert ours == sql
 
 
+def _incident(source_id: str, at: datetime, category: str, code: str) -> IncidentRow:
+    """One incident at 119.3, 34.65 with its H3 cells."""
+    cell = [int(cells_from_lonlat([119.3], [34.65], r)[0]) for r in (7, 8, 9)]
+    return IncidentRow(
+        source="test",
+        source_id=source_id,
+        reported_at=at,
+        category=category,
+        lon=119.3,
+        lat=34.65,
+        h3_r7=cell[0],
+        h3_r8=cell[1],
+        h3_r9=cell[2],
+        jurisdiction_code=code,
+        content_hash=source_id,
+    )
+
+
 def test_index_loads_new_incidents_and_declines_when_too_large(sqlite_world: Any) -> None:
     engine = make_engine(sqlite_world.url)
     index = IncidentIndex(engine)
@@ -98,22 +116,8 @@ def test_index_loads_new_incidents_and_declines_when_too_large(sqlite_world: Any
         first = index.snapshot(session)
         assert first is not None and first.size == 60
         assert index.snapshot(session) is first  # nothing new: the same arrays
-        cell = [int(cells_from_lonlat([119.3], [34.65], r)[0]) for r in (7, 8, 9)]
-        session.add(
-            IncidentRow(
-                source="test",
-                source_id="late",
-                reported_at=T0 - timedelta(days=1),  # older than all: must sort first
-                category="robbery",
-                lon=119.3,
-                lat=34.65,
-                h3_r7=cell[0],
-                h3_r8=cell[1],
-                h3_r9=cell[2],
-                jurisdiction_code="new-unit",
-                content_hash="h",
-            )
-        )
+        # older than all: must sort first
+        session.add(_incident("late", T0 - timedelta(days=1), "robbery", "new-unit"))
         session.commit()
         second = index.snapshot(session)
         assert second is not None and second.size == 61
@@ -268,22 +272,7 @@ def test_fresh_columns_come_without_the_store_only_within_max_age(sqlite_world: 
         assert never.fresh() is None
         first = held.snapshot(session)
         assert first is not None and held.fresh() is first
-        cell = [int(cells_from_lonlat([119.3], [34.65], r)[0]) for r in (7, 8, 9)]
-        session.add(
-            IncidentRow(
-                source="test",
-                source_id="fresh",
-                reported_at=T0,
-                category="theft",
-                lon=119.3,
-                lat=34.65,
-                h3_r7=cell[0],
-                h3_r8=cell[1],
-                h3_r9=cell[2],
-                jurisdiction_code="320706001",
-                content_hash="f",
-            )
-        )
+        session.add(_incident("fresh", T0, "theft", "320706001"))
         session.commit()
         assert held.fresh() is first  # within max_age_s: the columns as last found current
         second = held.snapshot(session)  # asking the store finds the new incident
