@@ -99,21 +99,24 @@ def city_data(scale: float, category: str) -> tuple[CrimeTable, Offenders, list[
 # ours
 
 
-def run_ours(crimes, offenders, folds, params) -> tuple[list, float, list[str], float, list]:
-    """Our fold scores, seconds, learners kept, CPU seconds, and per fold ``(n, i, j, p, truth,
-    threshold)`` of the test cases (for the series study only)."""
+def run_ours(crimes, offenders, folds, params) -> tuple:
+    """Our fold scores, seconds, learners kept, CPU seconds, per fold ``(n, i, j, p, truth,
+    threshold)`` of the test cases (for the series study only), and per fold whether the second
+    stage was kept with its inner-CV scores."""
     start, cpu = time.perf_counter(), time.process_time()
-    scores, learners, graphs = [], [], []
+    scores, learners, graphs, collective = [], [], [], []
     for train, test in folds:
         model = LinkageModel(**params).fit(crimes.subset(train), offenders.subset(train))
         learners.append(model.learner_name_)
+        collective.append({"kept": model.collective_, **model.collective_cv_})
         tc, to = crimes.subset(test), offenders.subset(test)
         res = model.link(tc)
         thr = model.series_threshold_  # tuned on the training cases when tune_series
         labels = cluster_series(len(tc), res.i, res.j, res.probability, threshold=thr)
         scores.append(score_fold(tc, to, res.i, res.j, res.probability, labels))
         graphs.append((len(tc), res.i, res.j, res.probability, to.groups(), thr))
-    return scores, time.perf_counter() - start, learners, time.process_time() - cpu, graphs
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    return scores, seconds, learners, cpu, graphs, collective
 
 
 # ------------------------------------------------------------------------------------------
@@ -401,6 +404,12 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="series threshold for ours instead of tuning it by inner CV (e.g. 0.5, the old way)",
     )
+    parser.add_argument(
+        "--collective",
+        choices=("off", "on", "auto"),
+        default="off",
+        help="second stage from the pairs around each pair (LinkageModel collective=)",
+    )
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore")
     for name in args.datasets.split(","):
@@ -428,6 +437,7 @@ def main(argv: list[str] | None = None) -> int:
             params["tune_series"] = True
         else:
             params["series_threshold"] = args.fixed_threshold
+        params["collective"] = {"off": False, "on": True, "auto": "auto"}[args.collective]
         folds = grouped_folds(offenders, n_splits=5)
         baseline = not args.no_baseline
         if baseline:
@@ -439,11 +449,12 @@ def main(argv: list[str] | None = None) -> int:
             why = "not run"
         # ours and the baseline alternate fold by fold, so that both meet the same load on a
         # shared machine (times are summed over folds)
-        ours_f, base_f, learners, graphs, cuts = [], [], [], [], []
+        ours_f, base_f, learners, graphs, cuts, collective = [], [], [], [], [], []
         ours_s = ours_cpu = base_s = base_cpu = 0.0
         load_start = [round(x, 2) for x in os.getloadavg()]
         for fold in folds:
-            sc, sec, lrn, cpu, gr = run_ours(crimes, offenders, [fold], params)
+            sc, sec, lrn, cpu, gr, co = run_ours(crimes, offenders, [fold], params)
+            collective += co
             ours_f += sc
             learners += lrn
             graphs += gr
@@ -471,6 +482,7 @@ def main(argv: list[str] | None = None) -> int:
             "ours_cpu_s": round(ours_cpu, 2),
             "ours": dict(ours),
             "ours_learners": learners,
+            "ours_collective": collective,
             "params": params,
             "series_study": series_study(graphs) if args.series_study else None,
             "load_average": load_start,

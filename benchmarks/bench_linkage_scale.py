@@ -98,6 +98,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-gap-days", type=float, default=60.0)
     parser.add_argument("--solved-share", type=float, default=0.4)
     parser.add_argument("--no-baseline", action="store_true")
+    parser.add_argument(
+        "--collective",
+        choices=("off", "on", "auto"),
+        default="off",
+        help="second stage from the pairs around each pair (LinkageModel collective=)",
+    )
     args = parser.parse_args(argv)
 
     t0 = time.perf_counter()
@@ -118,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         max_gap_days=args.max_gap_days,
         max_unlinked=200_000,
         n_splits=3,
+        collective={"off": False, "on": True, "auto": "auto"}[args.collective],
     )
     t1 = time.perf_counter()
     c1 = time.process_time()
@@ -145,6 +152,8 @@ def main(argv: list[str] | None = None) -> int:
         "generate_s": round(gen_s, 2),
         "peak_rss_mb": round(_peak_rss_mb(), 1),
         "learner": model.learner_name_,
+        "collective": model.collective_,
+        "collective_cv": model.collective_cv_,
         "n_train_pairs": model.n_train_pairs_,
         "n_candidate_pairs": len(res),
         "all_pairs": n * (n - 1) // 2,

@@ -257,6 +257,27 @@ def test_model_file_is_used_and_a_tampered_file_refused(  # type: ignore[no-unty
     assert record.status == "error" and "SHA-256" in (record.error or "")
 
 
+def test_a_model_file_with_the_second_stage_links_with_it(  # type: ignore[no-untyped-def]
+    store, make_context, tmp_path: Path
+) -> None:
+    _planted(store)
+    with store.factory() as session:
+        cases = list(
+            iter_cases(session=session, scope=None, start=NOW - timedelta(days=800), end=NOW)
+        )
+    crimes = crimes_from_cases(cases, zone=SHANGHAI)
+    params = {"learner": "logistic", "max_distance_m": 3000, "max_gap_days": 60, "n_splits": 3}
+    model = LinkageModel(**params, collective=True)
+    model.fit(crimes, offenders_from_cases(crimes, cases))
+    assert model.collective_
+    path = tmp_path / "linkage.model"
+    _save(model, path)
+    record = _run(store, make_context, params={"model_file": str(path), "series_threshold": 0.2})
+    assert record.ok, record.error
+    series = [f for f in record.findings if f.kind == "linkage_series"]
+    assert series and all(f.evidence["collective"] is True for f in series)
+
+
 def test_no_solved_series_is_a_clear_error(store, make_context) -> None:  # type: ignore[no-untyped-def]
     with store.factory() as session:
         for i in range(6):
@@ -271,7 +292,9 @@ def test_no_solved_series_is_a_clear_error(store, make_context) -> None:  # type
     assert "model_file" in (record.error or "")
 
 
-@pytest.mark.parametrize("bad", [{"series_threshold": 1.5}, {"learner": "svm"}])
+@pytest.mark.parametrize(
+    "bad", [{"series_threshold": 1.5}, {"learner": "svm"}, {"collective": "yes"}]
+)
 def test_bad_parameters_are_refused(store, make_context, bad) -> None:  # type: ignore[no-untyped-def]
     from haizhou.models.runner import ParamsError
 
@@ -281,5 +304,5 @@ def test_bad_parameters_are_refused(store, make_context, bad) -> None:  # type: 
         record = _run(store, make_context, params=bad)
         assert record.status == "error" and "svm" in (record.error or "")
         return
-    with pytest.raises(ParamsError, match="series_threshold"):
+    with pytest.raises(ParamsError, match=next(iter(bad))):
         _run(store, make_context, params=bad)

@@ -4,6 +4,7 @@ Pure computation (arrays and frames in, arrays, frames and records out); see doc
 """
 
 from haizhou.analytics.linkage.blocking import candidate_pairs, count_pairs_within_gap
+from haizhou.analytics.linkage.collective import collective_probability, path_evidence
 from haizhou.analytics.linkage.crimes import CrimeTable, Offenders, parse_crimelinkage
 from haizhou.analytics.linkage.evidence import (
     EvidenceEncoder,
@@ -35,6 +36,7 @@ __all__ = [
     "candidate_pairs",
     "choose_series_threshold",
     "cluster_series",
+    "collective_probability",
     "count_pairs_within_gap",
     "evaluate_linkage",
     "expected_abs_difference",
@@ -45,6 +47,7 @@ __all__ = [
     "pair_scores",
     "pairwise_f1",
     "parse_crimelinkage",
+    "path_evidence",
     "precision_at_k",
     "rank_series",
 ]

@@ -13,7 +13,9 @@ offender is on both sides): Porter & Reich's naive Bayes over binned evidence, l
 regression, and gradient boosting. The best by ROC AUC over the held-out candidate
 pairs is kept, refitted on all pairs, and calibrated (sigmoid or isotonic) on its out-of-fold
 scores, weighted back to the real mix of candidate pairs, so ``predict_proba`` is a calibrated
-probability for a candidate pair.
+probability for a candidate pair. An optional second stage (``collective``) rescores each
+pair as linked directly or through a third case (:mod:`~.collective`), calibrated on the inner
+folds' out-of-fold graphs.
 
 References
 ----------
@@ -46,6 +48,7 @@ from threadpoolctl import threadpool_limits
 
 from haizhou.analytics.base import Estimator, Interval, Options, check_is_fitted
 from haizhou.analytics.linkage.blocking import candidate_pairs
+from haizhou.analytics.linkage.collective import collective_probability
 from haizhou.analytics.linkage.crimes import CrimeTable, Offenders
 from haizhou.analytics.linkage.evidence import EvidenceEncoder, mo_value_shares, pair_evidence
 from haizhou.analytics.linkage.series import SERIES_THRESHOLDS, choose_series_threshold
@@ -302,6 +305,13 @@ class LinkageModel(Estimator):
         cross-validation: the training cases of each inner fold are linked by the model of the
         other folds and clustered, and the threshold with the best pooled B-cubed F1 against
         the offender groups is kept (ties: the higher threshold). Only training cases are used.
+    collective : {False, True, "auto"}, default False
+        Second stage (see :mod:`~.collective`): rescore each candidate pair as linked directly
+        or through a third case, ``1 - (1 - p_ab) prod_c (1 - p_ac p_cb)`` over the first-stage
+        probabilities of the pairs around it, then calibrate. The calibrator is fitted on the
+        inner folds' cases, each linked among themselves by the first-stage model of the other
+        folds (out-of-fold probabilities). ``"auto"`` keeps it only when its ROC AUC over those
+        pairs beats the first stage's (ties: off).
     random_state : int or None, default 0
         Seed of the unlinked-pair sample and of gradient boosting.
 
@@ -319,6 +329,14 @@ class LinkageModel(Estimator):
         The series threshold to use: tuned with ``tune_series``, else ``series_threshold``.
     series_cv_ : dict
         With ``tune_series``: inner-CV B-cubed F1 per threshold tried (``{"0.3": 0.88, …}``).
+    collective_ : bool
+        Whether the second stage is used.
+    collective_model_ : object or None
+        The calibrator of the second stage (logistic on its logit), or None.
+    collective_cv_ : dict
+        ROC AUC and average precision over the inner folds' candidate pairs (out of fold) of the
+        first stage (``first_*``) and of the second stage (``collective_*``); empty when not
+        tried.
     feature_names_ : list of str
         Evidence columns.
     mo_names_ : tuple of str
@@ -350,8 +368,12 @@ class LinkageModel(Estimator):
         "calibration": [Options(("sigmoid", "isotonic"))],
         "series_threshold": [Interval("real", 0, 1, closed="neither")],
         "tune_series": [Options((True, False))],
+        "collective": [Options((True, False, "auto"))],
         "random_state": [Interval("int", 0, None), Options((None,))],
     }
+
+    collective: bool | str = False
+    """Class default, so a model pickled before the option existed loads, prints and saves."""
 
     def __init__(
         self,
@@ -365,6 +387,7 @@ class LinkageModel(Estimator):
         calibration: str = "sigmoid",
         series_threshold: float = 0.5,
         tune_series: bool = False,
+        collective: bool | str = False,
         random_state: int | None = 0,
     ):
         self.learner = learner
@@ -376,6 +399,7 @@ class LinkageModel(Estimator):
         self.calibration = calibration
         self.series_threshold = series_threshold
         self.tune_series = tune_series
+        self.collective = collective
         self.random_state = random_state
 
     # ---------------------------------------------------------------------------------------
@@ -527,8 +551,24 @@ class LinkageModel(Estimator):
         self.calibrator_ = calibrator
         self.series_threshold_ = float(self.series_threshold)
         self.series_cv_: dict[str, float] = {}
-        if self.tune_series:
-            self._tune_series(crimes, encoder, groups, fold_of_case, fold_models[best])
+        self.collective_ = False
+        self.collective_model_: Any = None
+        self.collective_cv_: dict[str, float] = {}
+        if self.tune_series or self.collective is not False:
+            graphs = self._inner_graphs(
+                crimes, offenders, encoder, groups, fold_of_case, fold_models[best]
+            )
+            if self.collective is not False:
+                # the second stage keeps the first stage's base rate (weighted class totals)
+                totals = (float(calib_w[~calib_y].sum()), float(calib_w[calib_y].sum()))
+                graphs = self._fit_collective(graphs, totals)
+            if self.tune_series and graphs:
+                best_t, t_scores = choose_series_threshold(
+                    [(g["n"], g["i"], g["j"], g["p"], g["truth"]) for g in graphs],
+                    SERIES_THRESHOLDS,
+                    fallback=float(self.series_threshold),
+                )
+                self.series_threshold_, self.series_cv_ = best_t, t_scores
         self.cv_scores_ = scores
         self.feature_names_ = names
         self.mo_names_ = tuple(crimes.mo_names)
@@ -537,37 +577,88 @@ class LinkageModel(Estimator):
         self.n_linked_pairs_ = int(y.sum())
         return self
 
-    def _tune_series(
+    def _inner_graphs(
         self,
         crimes: CrimeTable,
+        offenders: Offenders,
         encoder: EvidenceEncoder,
         groups: np.ndarray,
         fold_of_case: np.ndarray,
         fold_models: dict[int, Any],
-    ) -> None:
-        """Pick ``series_threshold_`` by the B-cubed F1 of the inner folds (training cases only).
+    ) -> list[dict[str, Any]]:
+        """Each inner fold's cases linked among themselves by the model of the other folds.
 
-        Each inner fold's cases are linked among themselves with the model fitted on the other
-        inner folds (every candidate pair, not only the sampled training pairs), calibrated by
-        the final calibrator (fitted on those same out-of-fold scores), clustered at each
-        threshold of :data:`~.series.SERIES_THRESHOLDS`, and compared with their offender groups.
+        Every candidate pair of the fold is scored (not only the sampled training pairs) and
+        calibrated by the final calibrator (fitted on those same out-of-fold scores). Returns
+        per fold ``n, i, j`` (fold-local rows), ``p``, ``truth`` (offender group of each case),
+        ``y`` (pair shares an offender) and ``ambiguous`` (same group, no shared offender).
         """
-        folds = []
-        for f, est in fold_models.items():
+        keys = linked_pair_keys(offenders)
+        graphs = []
+        for f, est in sorted(fold_models.items()):
             rows = np.flatnonzero(fold_of_case == f)
             if rows.size < 2:
                 continue
-            sub = crimes.subset(rows)
-            si, sj = self.candidate_pairs(sub)
-            X, _ = pair_evidence(crimes, rows[si], rows[sj], encoder=encoder)
-            p = self.calibrate(_logit(est.predict_proba(X)[:, 1])) if si.size else np.zeros(0)
-            folds.append((rows.size, si, sj, p, groups[rows]))
-        if not folds:
-            return
-        best, scores = choose_series_threshold(
-            folds, SERIES_THRESHOLDS, fallback=float(self.series_threshold)
-        )
-        self.series_threshold_, self.series_cv_ = best, scores
+            si, sj = self.candidate_pairs(crimes.subset(rows))
+            if si.size:
+                X, _ = pair_evidence(crimes, rows[si], rows[sj], encoder=encoder)
+                p = self.calibrate(_logit(est.predict_proba(X)[:, 1]))
+            else:
+                p = np.zeros(0)
+            gi, gj = rows[si], rows[sj]
+            y = np.isin(gi * len(crimes) + gj, keys)
+            graphs.append(
+                {
+                    "n": int(rows.size),
+                    "i": si,
+                    "j": sj,
+                    "p": p,
+                    "truth": groups[rows],
+                    "y": y,
+                    "ambiguous": ~y & (groups[gi] == groups[gj]),
+                }
+            )
+        return graphs
+
+    def _fit_collective(
+        self, graphs: list[dict[str, Any]], class_totals: tuple[float, float]
+    ) -> list[dict[str, Any]]:
+        """Calibrate the second stage on the inner folds' out-of-fold graphs, decide whether to
+        keep it (``collective="auto"``), and return the graphs with the probabilities of the
+        stage kept (for tuning the series threshold).
+
+        The second stage (:func:`~.collective.collective_probability`) has no fitted parameter
+        and its calibrator is monotone, so its ROC AUC over the pooled inner-fold pairs is a
+        held-out figure, comparable with the first stage's on the same pairs. The calibrator
+        weighs the unlinked and linked pairs to ``class_totals``, the first stage's calibration
+        totals: an inner fold holds about 1 in ``n_splits`` of the unlinked pairs but all the
+        linked pairs of its cases, and both stages must give probabilities for the same mix.
+        """
+        use = [~g["ambiguous"] for g in graphs]
+        raw = [collective_probability(g["n"], g["i"], g["j"], g["p"]) for g in graphs]
+        y = np.concatenate([g["y"][u] for g, u in zip(graphs, use, strict=True)])
+        if not y.any() or y.all():
+            return graphs
+        p1 = np.concatenate([g["p"][u] for g, u in zip(graphs, use, strict=True)])
+        p2 = np.concatenate([r[u] for r, u in zip(raw, use, strict=True)])
+        self.collective_cv_ = {
+            "first_roc_auc": float(roc_auc_score(y, p1)),
+            "collective_roc_auc": float(roc_auc_score(y, p2)),
+            "first_average_precision": float(average_precision_score(y, p1)),
+            "collective_average_precision": float(average_precision_score(y, p2)),
+        }
+        cv = self.collective_cv_
+        if self.collective == "auto" and not cv["collective_roc_auc"] > cv["first_roc_auc"]:
+            return graphs
+        w = np.where(y, class_totals[1] / y.sum(), class_totals[0] / (~y).sum())
+        calibrator = LogisticRegression(C=1e4, max_iter=1000)
+        calibrator.fit(_logit(p2)[:, None], y.astype(int), sample_weight=w)
+        self.collective_ = True
+        self.collective_model_ = calibrator
+        return [
+            g | {"p": calibrator.predict_proba(_logit(r)[:, None])[:, 1] if r.size else r}
+            for g, r in zip(graphs, raw, strict=True)
+        ]
 
     # ---------------------------------------------------------------------------------------
     def evidence(self, crimes: CrimeTable, i: Any, j: Any) -> np.ndarray:
@@ -592,15 +683,47 @@ class LinkageModel(Estimator):
     def predict_proba(self, crimes: CrimeTable, i: Any, j: Any) -> np.ndarray:
         """Calibrated probability that each pair ``(i[k], j[k])`` shares an offender.
 
+        With the second stage, the pairs are scored together with every candidate pair of
+        ``crimes`` (the paths around them), so a pair gets what :meth:`link` gives it.
+
         Returns
         -------
         numpy.ndarray of float64, shape (n_pairs,)
         """
         check_is_fitted(self)
         i = np.asarray(i, dtype=np.int64).reshape(-1)
+        j = np.asarray(j, dtype=np.int64).reshape(-1)
+        if i.size == 0:
+            return np.zeros(0)
+        if not getattr(self, "collective_", False):
+            return self.first_stage_proba(crimes, i, j)
+        # the second stage needs the pairs around: score the candidate pairs with these
+        n = len(crimes)
+        ci, cj = self.candidate_pairs(crimes)
+        lo, hi = np.minimum(i, j), np.maximum(i, j)
+        keys, inverse = np.unique(np.r_[ci * n + cj, lo * n + hi], return_inverse=True)
+        gi, gj = keys // n, keys % n
+        p = self.collective_proba(n, gi, gj, self.first_stage_proba(crimes, gi, gj))
+        return p[inverse[ci.size :]]
+
+    def first_stage_proba(self, crimes: CrimeTable, i: Any, j: Any) -> np.ndarray:
+        """The calibrated first-stage probability of each pair, from its own evidence only."""
+        check_is_fitted(self)
+        i = np.asarray(i, dtype=np.int64).reshape(-1)
         if i.size == 0:
             return np.zeros(0)
         return self.calibrate(self.raw_score(self.evidence(crimes, i, j)))
+
+    def collective_proba(self, n: int, i: np.ndarray, j: np.ndarray, p: np.ndarray) -> np.ndarray:
+        """Second-stage probabilities of pairs ``i, j`` of ``n`` cases from the first-stage
+        probabilities ``p`` of those pairs (the whole scored graph; others count as 0); ``p``
+        itself when the model has no second stage."""
+        check_is_fitted(self)
+        p = np.asarray(p, dtype=np.float64)
+        if not getattr(self, "collective_", False) or p.size == 0:
+            return p
+        raw = collective_probability(n, i, j, p)
+        return self.collective_model_.predict_proba(_logit(raw)[:, None])[:, 1]
 
     def raw_score(self, X: np.ndarray) -> np.ndarray:
         """The learner's logit score for evidence rows (before calibration)."""
@@ -619,7 +742,8 @@ class LinkageModel(Estimator):
         """Score every candidate pair of ``crimes`` (blocking, evidence, probability)."""
         check_is_fitted(self)
         i, j = self.candidate_pairs(crimes)
-        return LinkResult(i=i, j=j, probability=self.predict_proba(crimes, i, j))
+        p = self.collective_proba(len(crimes), i, j, self.first_stage_proba(crimes, i, j))
+        return LinkResult(i=i, j=j, probability=p)
 
     def score(self, crimes: CrimeTable, offenders: Offenders) -> float:
         """Average precision of the candidate pairs of solved cases (higher is better)."""

@@ -142,17 +142,19 @@ def evaluate_linkage(
     dict
         ``pairwise_auc, average_precision, precision_at_k {"1","5","10"}, series_f1,
         bcubed_f1, n_crimes, n_offenders, model`` (the learner kept most often, per fold, the
-        series threshold of each fold — tuned on its training cases with ``tune_series`` —
-        and the parameters).
+        series threshold of each fold — tuned on its training cases with ``tune_series`` —,
+        whether each fold's model kept the collective second stage, and the parameters).
     """
     folds = grouped_folds(offenders, n_splits=n_splits)
     scores: list[FoldScores] = []
     chosen: list[str] = []
     thresholds: list[float] = []
+    collective: list[bool] = []
     for k, (train, test) in enumerate(folds):
         m = LinkageModel(**model.get_params()).fit(crimes.subset(train), offenders.subset(train))
         chosen.append(m.learner_name_)
         thresholds.append(m.series_threshold_)
+        collective.append(bool(m.collective_))
         tc, to = crimes.subset(test), offenders.subset(test)
         res = m.link(tc)
         labels = cluster_series(
@@ -171,6 +173,7 @@ def evaluate_linkage(
         "learner": Counter(chosen).most_common(1)[0][0],
         "per_fold": chosen,
         "series_thresholds": thresholds,
+        "collective": collective,
         "params": model.get_params(),
     }
     return out

@@ -26,7 +26,7 @@ from collections import Counter
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -80,6 +80,12 @@ class LinkageSeriesParams(BaseModel):
     learner: str = Field(
         default="auto",
         description="auto, naive_bayes, logistic, gbm or blend (auto: best by CV).",
+    )
+    collective: Literal["auto", "on", "off"] = Field(
+        default="off",
+        description="Second stage: a pair is also linked through a third case likely linked "
+        "to both (auto: kept only if it raises the inner cross-validation's ROC AUC). A model "
+        "file brings its own.",
     )
     max_distance_m: float = Field(default=3000.0, gt=0, description="Blocking distance, metres.")
     max_gap_days: float = Field(default=120.0, ge=0, description="Blocking time gap, days.")
@@ -239,6 +245,7 @@ def _fit(
         max_distance_m=params.max_distance_m,
         max_gap_days=params.max_gap_days,
         series_threshold=params.series_threshold,
+        collective={"auto": "auto", "on": True, "off": False}[params.collective],
         random_state=params.seed,
     )
     offenders = offenders_from_cases(crimes, cases)
@@ -411,6 +418,7 @@ def _series_finding(
             "cases": [_case_json(c, order=k + 1) for k, c in enumerate(member_cases)],
             "pairs": pairs,
             "learner": model.learner_name_,
+            "collective": bool(getattr(model, "collective_", False)),
             "threshold": _series_threshold(model),
         },
         key=key,
