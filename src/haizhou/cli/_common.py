@@ -32,6 +32,15 @@ def get_settings(ctx: typer.Context) -> Settings:
     return obj["settings"]
 
 
+def get_pseudonymiser(ctx: typer.Context) -> Any:
+    """The bureau's :class:`~haizhou.security.pseudonym.Pseudonymiser` (its key from the
+    settings, or made once in the data folder)."""
+    from haizhou.security.pseudonym import Pseudonymiser, load_or_create_key
+
+    settings = get_settings(ctx)
+    return Pseudonymiser(load_or_create_key(settings.data_dir, settings.pseudonym_key))
+
+
 def print_json(value: Any) -> None:
     """One JSON document on stdout, UTF-8, non-ASCII kept readable."""
     sys.stdout.write(json.dumps(value, ensure_ascii=False, default=str) + "\n")

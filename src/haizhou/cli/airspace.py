@@ -19,6 +19,7 @@ from typing import Annotated, Any, TextIO
 import typer
 
 from haizhou.airspace.decode import StreamDecoder, parse_hex
+from haizhou.cli._common import get_pseudonymiser
 
 app = typer.Typer(
     help="Airspace security (空域安全): decode Remote ID and ADS-B broadcasts; evaluate scenarios.",
@@ -362,14 +363,6 @@ def _store(ctx: typer.Context) -> Any:
     return make_sessionmaker(make_engine(url))
 
 
-def _pseudonymiser(ctx: typer.Context) -> Any:
-    from haizhou.cli._common import get_settings
-    from haizhou.security.pseudonym import Pseudonymiser, load_or_create_key
-
-    settings = get_settings(ctx)
-    return Pseudonymiser(load_or_create_key(settings.data_dir, settings.pseudonym_key))
-
-
 @area_app.command("load")
 def area_load(
     ctx: typer.Context,
@@ -423,7 +416,7 @@ def area_permit(
         with factory() as session:
             add_permit(
                 session,
-                pseudonymiser=_pseudonymiser(ctx),
+                pseudonymiser=get_pseudonymiser(ctx),
                 permit_id=permit_id,
                 serial=serial,
                 operator=operator,
@@ -470,7 +463,7 @@ def run(
 
     factory = _store(ctx)
     try:
-        runner = AirspaceRunner(factory, _pseudonymiser(ctx))
+        runner = AirspaceRunner(factory, get_pseudonymiser(ctx))
     except AreaNotConfigured as exc:
         raise _usage_error(str(exc)) from None
 

@@ -16,7 +16,13 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from haizhou.cli._common import console, friendly_errors, get_settings, print_json
+from haizhou.cli._common import (
+    console,
+    friendly_errors,
+    get_pseudonymiser,
+    get_settings,
+    print_json,
+)
 from haizhou.cli.coverage import numeric, read_geojson, read_table, sim_city
 from haizhou.errors import HaizhouError
 
@@ -31,13 +37,6 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document."
 @app.callback()
 def population() -> None:
     """Floating-population verification (流动人口核查): presence, registry comparison, decisions."""
-
-
-def _pseudonymiser(ctx: typer.Context) -> Any:
-    from haizhou.security.pseudonym import Pseudonymiser, load_or_create_key
-
-    settings = get_settings(ctx)
-    return Pseudonymiser(load_or_create_key(settings.data_dir, settings.pseudonym_key))
 
 
 def _tokens(ps: Any, values: Any, kind: Any) -> np.ndarray:
@@ -67,7 +66,7 @@ def _from_sim(ctx: typer.Context, scale: float) -> dict[str, Any]:
     from haizhou.security.pseudonym import IdentifierKind
 
     city = sim_city(scale)
-    ps = _pseudonymiser(ctx)
+    ps = get_pseudonymiser(ctx)
     feats = [f for f in city.pois["features"] if f["properties"]["kind"] == "residential_compound"]
     tr = city.truth.floating_residents
     dev = _tokens(ps, tr["device_id"], IdentifierKind.DEVICE)
@@ -133,7 +132,7 @@ def _from_files(
     if "pseudo_id" not in s.columns:
         if "device_or_plate" not in s.columns:
             raise HaizhouError(f"{sightings}: give a pseudo_id or a device_or_plate column.")
-        ps = _pseudonymiser(ctx)
+        ps = get_pseudonymiser(ctx)
         s["pseudo_id"] = _device_tokens(ps, s.pop("device_or_plate"))
     s["seen_at"] = pd.to_datetime(s["seen_at"], errors="coerce")
     if s["seen_at"].isna().any():
@@ -160,16 +159,16 @@ def _from_files(
     if "person_id" not in p.columns:
         if "id_number" not in p.columns:
             raise HaizhouError(f"{persons}: give a person_id or an id_number column.")
-        ps = ps or _pseudonymiser(ctx)
+        ps = ps or get_pseudonymiser(ctx)
         p["person_id"] = _tokens(ps, p.pop("id_number"), IdentifierKind.ID_CARD)
     links = None
     if device_links is not None:
         links = read_table(device_links)
         if "pseudo_id" not in links.columns:
-            ps = ps or _pseudonymiser(ctx)
+            ps = ps or get_pseudonymiser(ctx)
             links["pseudo_id"] = _device_tokens(ps, links.pop("device_or_plate"))
         if "person_id" not in links.columns:
-            ps = ps or _pseudonymiser(ctx)
+            ps = ps or get_pseudonymiser(ctx)
             links["person_id"] = _tokens(ps, links.pop("id_number"), IdentifierKind.ID_CARD)
     return {
         "sightings": s[["pseudo_id", "sensor_id", "seen_at"]],
@@ -360,7 +359,7 @@ def import_(
     if sightings is None and links is None:
         raise HaizhouError("give --sightings and/or --links.")
     settings = get_settings(ctx)
-    ps = _pseudonymiser(ctx)
+    ps = get_pseudonymiser(ctx)
     engine, sessions = _sessions(ctx)
     out: dict[str, Any] = {}
     try:
@@ -400,7 +399,7 @@ def stream(
     try:
         consumer = SightingsConsumer(
             sessions=sessions,
-            pseudonymiser=_pseudonymiser(ctx),
+            pseudonymiser=get_pseudonymiser(ctx),
             host=host,
             port=port,
             area=area,

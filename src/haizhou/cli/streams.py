@@ -19,7 +19,13 @@ from typing import Annotated, Any
 
 import typer
 
-from haizhou.cli._common import console, friendly_errors, get_settings, print_json
+from haizhou.cli._common import (
+    console,
+    friendly_errors,
+    get_pseudonymiser,
+    get_settings,
+    print_json,
+)
 
 app = typer.Typer(
     help="Event streams over NATS JetStream (事件流): bridge, consume, publish-synthetic, stats.",
@@ -42,13 +48,6 @@ def _config(ctx: typer.Context, root: str) -> Any:
     from haizhou.streams.config import StreamsConfig
 
     return StreamsConfig(url=get_settings(ctx).nats_url, root=root)
-
-
-def _pseudonymiser(ctx: typer.Context) -> Any:
-    from haizhou.security.pseudonym import Pseudonymiser, load_or_create_key
-
-    settings = get_settings(ctx)
-    return Pseudonymiser(load_or_create_key(settings.data_dir, settings.pseudonym_key))
 
 
 def _stop_event(seconds: float | None) -> asyncio.Event:
@@ -91,7 +90,7 @@ def bridge(
         async with Publisher(config) as pub:
             b = MqttBridge(
                 pub,
-                _pseudonymiser(ctx),
+                get_pseudonymiser(ctx),
                 host=mqtt_host,
                 port=mqtt_port,
                 area=area,
@@ -131,11 +130,11 @@ def consume(
     sessions = make_sessionmaker(engine)
     handler: Any
     if kind is Kind.sightings:
-        handler = SightingsHandler(sessions, _pseudonymiser(ctx), settings.timezone)
+        handler = SightingsHandler(sessions, get_pseudonymiser(ctx), settings.timezone)
     else:
         from haizhou.feeds.runner import AirspaceRunner
 
-        handler = AirspaceHandler(AirspaceRunner(sessions, _pseudonymiser(ctx)))
+        handler = AirspaceHandler(AirspaceRunner(sessions, get_pseudonymiser(ctx)))
     consumer = StreamConsumer(_config(ctx, root), handler, area=area, batch=batch)
 
     async def main() -> dict[str, int]:
