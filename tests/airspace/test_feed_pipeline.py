@@ -264,3 +264,34 @@ def test_second_drone_with_another_serial_near_a_coasting_one_gets_its_own_track
     later = MATCH + timedelta(seconds=3)
     result = pipeline.process([_rid(PERMITTED, 119.2313, 34.5812, later)], later)
     assert {t.serial_masked for t in result.tracks} >= {_device(PERMITTED)[1]}
+
+
+def test_repeated_broadcast_within_a_frame_is_applied_once_and_a_move_never_waits(
+    tmp_path: Path,
+) -> None:
+    factory = _world(tmp_path)
+    with factory() as session:
+        area = load_area(session)
+    pipeline = LivePipeline(area=area, epoch=MATCH, pseudonymise=_device)
+    at = MATCH + timedelta(seconds=10)
+    step = timedelta(milliseconds=40)  # batches shorter than the 0.2 s frame
+
+    def hits() -> int:
+        (track,) = pipeline.tracker.tracks
+        return track.hits
+
+    pipeline.process([_rid(INTRUDER, 119.2310, 34.5810, at)], at)
+    first = hits()
+    for k in range(1, 4):  # the transmitter repeats its location message: no new information
+        now = at + k * step
+        pipeline.process([_rid(INTRUDER, 119.2310, 34.5810, now)], now)
+    assert hits() == first
+    now = at + 4 * step  # moved, still inside the frame: applied at once
+    pipeline.process([_rid(INTRUDER, 119.2312, 34.5810, now)], now)
+    assert hits() == first + 1
+    now = at + 15 * step  # the same position again, frames later (hovering): applied
+    pipeline.process([_rid(INTRUDER, 119.2312, 34.5810, now)], now)
+    assert hits() == first + 2
+    now += step  # the same position from another receiver: applied
+    pipeline.process([_rid(INTRUDER, 119.2312, 34.5810, now, sensor="rid-2")], now)
+    assert hits() == first + 3

@@ -280,6 +280,9 @@ class LivePipeline:
     _classes: dict[int, tuple[Any, Classification]] = field(
         default_factory=dict, init=False, repr=False
     )
+    _applied: dict[tuple[str, str], tuple[float, Any]] = field(
+        default_factory=dict, init=False, repr=False
+    )
 
     # ------------------------------------------------------------------ decoding
     def _seconds(self, t: datetime) -> float:
@@ -481,7 +484,38 @@ class LivePipeline:
                 d = dataclasses.replace(d, time_s=t)
             key = (d.sensor_id, d.serial, t) if d.serial is not None else (n,)
             out[key] = d  # detections come in receive order: the newest wins
-        return list(out.values())
+        return self._new_information(list(out.values()))
+
+    def _new_information(self, detections: list[Detection]) -> list[Detection]:
+        """Leave out a broadcast repeated within its frame (重复广播去重).
+
+        Remote ID transmitters repeat each location message several times a second, and a
+        receiver hears every repeat. A report from the same receiver of the same serial at the
+        very same position as one applied less than ``frame_s`` earlier (by an earlier batch:
+        batches are shorter than a frame) holds no new information: applying it again would
+        cost a tracker update and count one measurement as several (an over-confident track).
+        A report that differs in position, receiver or serial always goes through, so no
+        movement is held back; a drone hovering in place is still updated once a frame.
+        """
+        fresh = []
+        for d in detections:
+            if d.serial is None:
+                fresh.append(d)
+                continue
+            key = (d.sensor_id, d.serial)
+            applied = self._applied.get(key)
+            if (
+                applied is not None
+                and applied[1] == d.measurement
+                and d.time_s - applied[0] < self.frame_s
+            ):
+                continue
+            self._applied[key] = (d.time_s, d.measurement)
+            fresh.append(d)
+        if len(self._applied) > 50_000:  # serials come and go: forget the old frames
+            horizon = self._last_s - 60.0
+            self._applied = {k: v for k, v in self._applied.items() if v[0] >= horizon}
+        return fresh
 
     def process(self, messages: Sequence[FeedMessage], now: datetime) -> StepResult:
         """Decode ``messages``, step the tracker to ``now`` and assess the picture.
