@@ -253,13 +253,17 @@ def test_runner_processes_http_messages_stored_by_the_api(tmp_path: Path) -> Non
         assert all(p is not None for p in processed) and len(processed) == 3
 
 
+def _pipeline(tmp_path: Path) -> LivePipeline:
+    """A pipeline over the stadium scenario's area, without a recorder."""
+    with _world(tmp_path)() as session:
+        area = load_area(session)
+    return LivePipeline(area=area, epoch=MATCH, pseudonymise=_device)
+
+
 def test_second_drone_with_another_serial_near_a_coasting_one_gets_its_own_track(
     tmp_path: Path,
 ) -> None:
-    factory = _world(tmp_path)
-    with factory() as session:
-        area = load_area(session)
-    pipeline = LivePipeline(area=area, epoch=MATCH, pseudonymise=_device)
+    pipeline = _pipeline(tmp_path)
     pipeline.process([_rid(INTRUDER, 119.2310, 34.5810, MATCH)], MATCH)
     later = MATCH + timedelta(seconds=3)
     result = pipeline.process([_rid(PERMITTED, 119.2313, 34.5812, later)], later)
@@ -269,10 +273,7 @@ def test_second_drone_with_another_serial_near_a_coasting_one_gets_its_own_track
 def test_repeated_broadcast_within_a_frame_is_applied_once_and_a_move_never_waits(
     tmp_path: Path,
 ) -> None:
-    factory = _world(tmp_path)
-    with factory() as session:
-        area = load_area(session)
-    pipeline = LivePipeline(area=area, epoch=MATCH, pseudonymise=_device)
+    pipeline = _pipeline(tmp_path)
     at = MATCH + timedelta(seconds=10)
     step = timedelta(milliseconds=40)  # batches shorter than the 0.2 s frame
 
