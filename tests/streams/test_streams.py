@@ -344,7 +344,8 @@ def test_consumer_killed_after_commit_is_redelivered_without_duplicates(
 
     assert _count(database_url, "SELECT count(*) FROM sightings") == n_msgs * per
     assert consumer.stats.messages == n_msgs  # the killed batch came back ...
-    assert consumer.stats.redelivered == batch
+    # ... with the batch the killed process had gathered ahead (if it had got that far)
+    assert consumer.stats.redelivered in (batch, 2 * batch)
     assert consumer.stats.written == n_msgs * per - first  # ... and added nothing twice
 
 
@@ -380,5 +381,5 @@ def test_airspace_consumer_killed_after_commit_stores_each_message_once(
     if database_url.startswith("sqlite"):
         key = "SELECT count(*) FROM (SELECT DISTINCT sensor_id, received_at FROM airspace_messages)"
     assert _count(database_url, key) == n
-    assert consumer.stats.redelivered == batch
+    assert consumer.stats.redelivered in (batch, 2 * batch)  # with the batch gathered ahead
     assert consumer.stats.written == n - first

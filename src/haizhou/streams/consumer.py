@@ -23,6 +23,7 @@ Handlers:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import time
@@ -381,18 +382,40 @@ class StreamConsumer:
                 stream=self.config.stream(self.handler.kind),
                 config=self._consumer_config(),
             )
-            while not stop.is_set():
-                try:
-                    msgs = await self._fetch(sub)
-                except (NatsTimeout, TimeoutError):
-                    await asyncio.to_thread(self.handler.idle)
-                    continue
-                await self._handle(msgs)
-                if on_batch is not None:
-                    on_batch(self.stats)
+            # The next batch is gathered while this one is written: the handler's time and the
+            # gathering window overlap instead of adding up (a message waits less for its
+            # batch), and at most two batches are in flight in this process.
+            ahead = asyncio.ensure_future(self._fetch(sub))
+            try:
+                while not stop.is_set():
+                    try:
+                        msgs = await ahead
+                    except (NatsTimeout, TimeoutError):
+                        ahead = asyncio.ensure_future(self._fetch(sub))
+                        await asyncio.to_thread(self.handler.idle)
+                        continue
+                    ahead = asyncio.ensure_future(self._fetch(sub))
+                    await self._handle(msgs)
+                    if on_batch is not None:
+                        on_batch(self.stats)
+            finally:
+                await self._give_back(ahead)
         finally:
             await nc.close()
         return self.stats
+
+    @staticmethod
+    async def _give_back(ahead: asyncio.Future[list[Msg]]) -> None:
+        """On stopping: a batch gathered ahead but not written goes back for redelivery now."""
+        if not ahead.done():
+            ahead.cancel()
+            with contextlib.suppress(asyncio.CancelledError, NatsTimeout, TimeoutError):
+                await ahead
+            return
+        if ahead.cancelled() or ahead.exception() is not None:
+            return
+        for m in ahead.result():
+            await m.nak()
 
     async def _fetch(self, sub: JetStreamContext.PullSubscription) -> list[Msg]:
         """The next batch; raises a timeout after ``idle_s`` without any message.
