@@ -410,6 +410,13 @@ def main(argv: list[str] | None = None) -> int:
         default="off",
         help="second stage from the pairs around each pair (LinkageModel collective=)",
     )
+    parser.add_argument(
+        "--neighbourhood",
+        choices=("on", "off"),
+        default="off",
+        help="neighbourhood-relative evidence: ranks among each case's partners, density "
+        "(LinkageModel neighbourhood=)",
+    )
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore")
     for name in args.datasets.split(","):
@@ -438,6 +445,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             params["series_threshold"] = args.fixed_threshold
         params["collective"] = {"off": False, "on": True, "auto": "auto"}[args.collective]
+        params["neighbourhood"] = args.neighbourhood == "on"
         folds = grouped_folds(offenders, n_splits=5)
         baseline = not args.no_baseline
         if baseline:

@@ -104,6 +104,12 @@ def main(argv: list[str] | None = None) -> int:
         default="off",
         help="second stage from the pairs around each pair (LinkageModel collective=)",
     )
+    parser.add_argument(
+        "--neighbourhood",
+        choices=("on", "off"),
+        default="off",
+        help="neighbourhood-relative evidence (LinkageModel neighbourhood=)",
+    )
     args = parser.parse_args(argv)
 
     t0 = time.perf_counter()
@@ -125,6 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         max_unlinked=200_000,
         n_splits=3,
         collective={"off": False, "on": True, "auto": "auto"}[args.collective],
+        neighbourhood=args.neighbourhood == "on",
     )
     t1 = time.perf_counter()
     c1 = time.process_time()
@@ -153,6 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         "peak_rss_mb": round(_peak_rss_mb(), 1),
         "learner": model.learner_name_,
         "collective": model.collective_,
+        "neighbourhood": model.neighbourhood,
         "collective_cv": model.collective_cv_,
         "n_train_pairs": model.n_train_pairs_,
         "n_candidate_pairs": len(res),

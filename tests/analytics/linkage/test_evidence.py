@@ -9,9 +9,12 @@ from hypothesis import strategies as st
 
 from haizhou.analytics.linkage.crimes import CrimeTable
 from haizhou.analytics.linkage.evidence import (
+    NEIGHBOURHOOD_NAMES,
     EvidenceEncoder,
     expected_abs_difference,
+    neighbourhood_evidence,
     pair_evidence,
+    pair_proximity,
 )
 
 
@@ -115,3 +118,55 @@ def test_encoder_uses_training_shares_for_new_values():
 def test_pair_evidence_rejects_mismatched_indices():
     with pytest.raises(ValueError, match="same length"):
         pair_evidence(_table(), [0, 1], [2])
+
+
+def test_neighbourhood_evidence_hand_made_pairs():
+    # case 0 has partners 1 (1 km), 2 (2 km), 3 (4 km); case 3 has only case 0
+    ci, cj = np.array([0, 0, 0, 1]), np.array([1, 2, 3, 2])
+    cX = np.array([[1.0, 10.0], [2.0, 5.0], [4.0, 1.0], [3.0, 20.0]])
+    N = neighbourhood_evidence(4, ci, cj, cX, ci, cj, cX)
+    col = {name: N[:, k] for k, name in enumerate(NEIGHBOURHOOD_NAMES)}
+    # pair (0, 3): last of 0's three partners by distance (3/3) but 3's only partner (1/1)
+    # pair (0, 1): nearest of 0's (1/3), nearest of 1's two partners (1/2)
+    # pair (0, 2): second of 0's (2/3), nearest of 2's (1/2); pair (1, 2): farthest of both
+    assert col["distance_rank_min"].tolist() == pytest.approx([1 / 3, 1 / 2, 1.0, 1.0])
+    assert col["distance_rank_max"].tolist() == pytest.approx([1 / 2, 2 / 3, 1.0, 1.0])
+    # by gap, case 0's order is 3 (1 d), 2 (5 d), 1 (10 d)
+    assert col["gap_rank_min"].tolist() == pytest.approx([1 / 2, 1 / 2, 1 / 3, 1.0])
+    assert col["gap_rank_max"].tolist() == pytest.approx([1.0, 2 / 3, 1.0, 1.0])
+    # a pair outside the candidate pairs: ranked by how many partners are closer, at most 1
+    Q = neighbourhood_evidence(
+        4, np.array([1, 3]), np.array([3, 2]), np.array([[1.5, 0.0], [9.0, 9.0]]), ci, cj, cX
+    )
+    # (1, 3) at 1.5 km: 1 has one partner closer (0 at 1 km) of 2 -> 1.0; 3 has none of 1 -> 1.0
+    assert Q[:, 0].tolist() == pytest.approx([1.0, 1.0])
+    # gap 0 d is the closest for both ends of (1, 3): 1/2 and 1/1
+    assert Q[0, 2:4].tolist() == pytest.approx([0.5, 1.0])
+
+
+def test_neighbourhood_evidence_matches_brute_force():
+    rng = np.random.default_rng(3)
+    n = 30
+    ci, cj = np.triu_indices(n, k=1)
+    keep = rng.random(ci.size) < 0.3
+    ci, cj = ci[keep], cj[keep]
+    cX = rng.random((ci.size, 2)) * 10.0
+    N = neighbourhood_evidence(n, ci, cj, cX, ci, cj, cX)
+    for k in range(ci.size):
+        shares = []
+        for col in (0, 1):
+            for a in (ci[k], cj[k]):
+                mine = np.flatnonzero((ci == a) | (cj == a))
+                closer = np.sum(cX[mine, col] < cX[k, col])
+                shares.append((closer + 1) / mine.size)
+        assert N[k, 0] == pytest.approx(min(shares[:2]))
+        assert N[k, 1] == pytest.approx(max(shares[:2]))
+        assert N[k, 2] == pytest.approx(min(shares[2:]))
+        assert N[k, 3] == pytest.approx(max(shares[2:]))
+
+
+def test_pair_proximity_is_the_first_two_evidence_columns():
+    t = _table()
+    i, j = np.array([0, 1, 2]), np.array([3, 2, 0])
+    X, _ = pair_evidence(t, i, j)
+    np.testing.assert_allclose(pair_proximity(t, i, j), X[:, :2])

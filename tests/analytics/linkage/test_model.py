@@ -116,3 +116,26 @@ def test_no_series_in_training_data_is_explained():
     crimes, offenders = synthetic_crimes(n_offenders=30, mean_crimes=1.0, seed=1)
     with pytest.raises(ValueError, match="share an offender"):
         LinkageModel(learner="logistic").fit(crimes, offenders)
+
+
+def test_neighbourhood_evidence_in_the_model(data):
+    crimes, offenders = data
+    model = LinkageModel(
+        learner="blend", max_distance_m=3000, max_gap_days=90, neighbourhood=True
+    ).fit(crimes, offenders)
+    assert model.feature_names_[-4:] == [
+        "distance_rank_min",
+        "distance_rank_max",
+        "gap_rank_min",
+        "gap_rank_max",
+    ]
+    # ranks are distance-like for the monotone boosted half of the blend
+    assert list(model.learner_.boosting_.monotonic_cst[-4:]) == [-1, -1, -1, -1]
+    new, new_offenders = synthetic_crimes(n_offenders=120, seed=4)
+    res = model.link(new)
+    y = np.isin(res.i * len(new) + res.j, linked_pair_keys(new_offenders))
+    assert roc_auc_score(y, res.probability) > 0.9
+    # a few pairs scored alone get what link gives them (ranks counted over all candidates)
+    pick = np.arange(0, len(res), max(len(res) // 50, 1))
+    p = model.predict_proba(new, res.i[pick], res.j[pick])
+    np.testing.assert_allclose(p, res.probability[pick])

@@ -13,6 +13,11 @@ For each candidate pair this computes, after Porter & Reich's ``compareCrimes`` 
   needs no Chinese word segmentation; ``property_sim`` — Jaccard similarity of the item sets of
   property taken (被盗物品); ``suspect_sim`` — TF-IDF cosine of suspect descriptions (嫌疑人特征).
 
+:func:`neighbourhood_evidence` adds what a pair's distance and gap mean *around* its two cases
+(邻域相对证据): the rank of each case among the other's candidate partners by distance and by
+time gap, as a share of its partners, so 800 m in a dense centre, where a case has many nearer
+partners, counts for less than 800 m in a suburb.
+
 References
 ----------
 .. [1] Porter, M. D. (2016). A statistical approach to crime linkage. The American Statistician
@@ -33,12 +38,23 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from haizhou.analytics.linkage.crimes import CrimeTable
 
 __all__ = [
+    "NEIGHBOURHOOD_NAMES",
     "EvidenceEncoder",
     "expected_abs_difference",
     "feature_names",
     "mo_value_shares",
+    "neighbourhood_evidence",
     "pair_evidence",
+    "pair_proximity",
 ]
+
+NEIGHBOURHOOD_NAMES = (
+    "distance_rank_min",
+    "distance_rank_max",
+    "gap_rank_min",
+    "gap_rank_max",
+)
+"""Columns of :func:`neighbourhood_evidence`, in order."""
 
 _MIN_WIDTH = 1e-9
 
@@ -349,6 +365,17 @@ def pair_evidence(
     return out, names
 
 
+def pair_proximity(crimes: CrimeTable, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    """The first two :func:`pair_evidence` columns only, ``distance_km`` and ``gap_days``."""
+    i = np.asarray(i, dtype=np.int64).reshape(-1)
+    j = np.asarray(j, dtype=np.int64).reshape(-1)
+    out = np.empty((i.size, 2), dtype=np.float64)
+    out[:, 0] = np.hypot(crimes.x_m[i] - crimes.x_m[j], crimes.y_m[i] - crimes.y_m[j]) / 1000.0
+    a, c = crimes.t_from_days[i], crimes.t_from_days[j]
+    out[:, 1] = expected_abs_difference(a, crimes.t_to_days[i] - a, c, crimes.t_to_days[j] - c)
+    return out
+
+
 def _evidence_chunk(
     crimes: CrimeTable, i: np.ndarray, j: np.ndarray, enc: EvidenceEncoder, n_cols: int
 ) -> np.ndarray:
@@ -391,3 +418,76 @@ def _evidence_chunk(
 def _masked(values: np.ndarray, m: sparse.csr_matrix, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     empty = np.diff(m.indptr) == 0
     return np.where(empty[i] | empty[j], np.nan, values)
+
+
+def _share_rank(
+    n: int, ci: np.ndarray, cj: np.ndarray, cv: np.ndarray, a: np.ndarray, v: np.ndarray
+) -> np.ndarray:
+    """For each query ``(a[k], v[k])``: (1 + the number of case ``a[k]``'s candidate partners
+    closer than ``v[k]``) / its number of partners, clipped to 1 (1 with no partner)."""
+    ends = np.r_[ci, cj]
+    vals = np.r_[cv, cv]
+    deg = np.bincount(ends, minlength=n)
+    # one sorted axis: case first, then value (values are >= 0 and finite)
+    span = float(max(np.max(vals, initial=0.0), np.max(v, initial=0.0))) * 2.0 + 1.0
+    keys = np.sort(ends * span + vals)
+    start = np.r_[0, np.cumsum(deg)[:-1]]
+    closer = np.searchsorted(keys, a * span + v, side="left") - start[a]
+    return np.minimum((closer + 1.0) / np.maximum(deg[a], 1), 1.0)
+
+
+def neighbourhood_evidence(
+    n: int,
+    i: np.ndarray,
+    j: np.ndarray,
+    X: np.ndarray,
+    ci: np.ndarray,
+    cj: np.ndarray,
+    cX: np.ndarray,
+) -> np.ndarray:
+    """Neighbourhood-relative proximity of pairs (邻域相对证据), columns :data:`NEIGHBOURHOOD_NAMES`.
+
+    For a pair ``(a, b)``: the rank of ``b`` among the candidate partners of ``a`` by distance,
+    as a share of ``a``'s partners (1 / deg for the nearest, 1 for the farthest), and the same
+    from ``b``'s side; the smaller and the larger of the two (``distance_rank_min``,
+    ``distance_rank_max``); the same by time gap (``gap_rank_*``). Shares, not counts, so a
+    set linked at once (a fifth of the cases, say) gives about the same values as the
+    training set. (Each case's number of partners against the average, a local density, was
+    tried as well and lowered the inner cross-validated AUC on the synthetic city.)
+
+    Parameters
+    ----------
+    n : int
+        Number of cases.
+    i, j : numpy.ndarray of int
+        The pairs to describe.
+    X : numpy.ndarray
+        Their :func:`pair_evidence` rows (``distance_km`` and ``gap_days`` are used).
+    ci, cj, cX : numpy.ndarray
+        Every candidate pair of the ``n`` cases (the neighbourhoods) and its evidence rows;
+        ``i, j`` need not be among them (a pair outside gets a share of 1).
+
+    Returns
+    -------
+    numpy.ndarray of float64, shape (n_pairs, 4)
+
+    Examples
+    --------
+    >>> ci, cj = np.array([0, 0, 1]), np.array([1, 2, 2])
+    >>> cX = np.array([[1.0, 5.0], [2.0, 1.0], [3.0, 9.0]])  # distance_km, gap_days
+    >>> neighbourhood_evidence(3, ci, cj, cX, ci, cj, cX)[:, 0].tolist()  # distance_rank_min
+    [0.5, 0.5, 1.0]
+    """
+    i = np.asarray(i, dtype=np.int64).reshape(-1)
+    j = np.asarray(j, dtype=np.int64).reshape(-1)
+    ci = np.asarray(ci, dtype=np.int64).reshape(-1)
+    cj = np.asarray(cj, dtype=np.int64).reshape(-1)
+    out = np.empty((i.size, len(NEIGHBOURHOOD_NAMES)), dtype=np.float64)
+    for k in (0, 1):  # distance_km, gap_days
+        cv = np.nan_to_num(np.asarray(cX[:, k], dtype=np.float64), nan=0.0)
+        v = np.nan_to_num(np.asarray(X[:, k], dtype=np.float64), nan=0.0)
+        qa = _share_rank(n, ci, cj, cv, i, v)
+        qb = _share_rank(n, ci, cj, cv, j, v)
+        out[:, 2 * k] = np.minimum(qa, qb)
+        out[:, 2 * k + 1] = np.maximum(qa, qb)
+    return out
