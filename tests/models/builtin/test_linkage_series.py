@@ -235,15 +235,20 @@ def _save(model: LinkageModel, path: Path) -> None:
     path.with_name(path.name + ".json").write_text(json.dumps(meta), encoding="utf-8")
 
 
-def test_model_file_is_used_and_a_tampered_file_refused(  # type: ignore[no-untyped-def]
-    store, make_context, tmp_path: Path
-) -> None:
+def _planted_crimes(store):  # type: ignore[no-untyped-def]
+    """The planted series' cases and their crime table."""
     _planted(store)
     with store.factory() as session:
         cases = list(
             iter_cases(session=session, scope=None, start=NOW - timedelta(days=800), end=NOW)
         )
-    crimes = crimes_from_cases(cases, zone=SHANGHAI)
+    return cases, crimes_from_cases(cases, zone=SHANGHAI)
+
+
+def test_model_file_is_used_and_a_tampered_file_refused(  # type: ignore[no-untyped-def]
+    store, make_context, tmp_path: Path
+) -> None:
+    cases, crimes = _planted_crimes(store)
     model = LinkageModel(learner="naive_bayes", max_distance_m=3000, max_gap_days=60)
     model.fit(crimes, offenders_from_cases(crimes, cases))
     path = tmp_path / "linkage.model"
@@ -260,12 +265,7 @@ def test_model_file_is_used_and_a_tampered_file_refused(  # type: ignore[no-unty
 def test_a_model_file_with_the_second_stage_links_with_it(  # type: ignore[no-untyped-def]
     store, make_context, tmp_path: Path
 ) -> None:
-    _planted(store)
-    with store.factory() as session:
-        cases = list(
-            iter_cases(session=session, scope=None, start=NOW - timedelta(days=800), end=NOW)
-        )
-    crimes = crimes_from_cases(cases, zone=SHANGHAI)
+    cases, crimes = _planted_crimes(store)
     params = {"learner": "logistic", "max_distance_m": 3000, "max_gap_days": 60, "n_splits": 3}
     model = LinkageModel(**params, collective=True)
     model.fit(crimes, offenders_from_cases(crimes, cases))
