@@ -37,6 +37,7 @@ import sys
 import time
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -375,6 +376,29 @@ def baseline_oracle(cuts: list) -> dict:
 # ------------------------------------------------------------------------------------------
 
 
+def add_option_flags(parser: argparse.ArgumentParser) -> None:
+    """``--collective`` and ``--neighbourhood``, the optional LinkageModel stages (both off)."""
+    parser.add_argument(
+        "--collective",
+        choices=("off", "on", "auto"),
+        default="off",
+        help="second stage from the pairs around each pair (LinkageModel collective=)",
+    )
+    parser.add_argument(
+        "--neighbourhood",
+        choices=("on", "off"),
+        default="off",
+        help="neighbourhood-relative evidence: ranks among each case's partners "
+        "(LinkageModel neighbourhood=)",
+    )
+
+
+def option_params(args: argparse.Namespace) -> dict[str, Any]:
+    """The LinkageModel parameters of :func:`add_option_flags`."""
+    collective = {"off": False, "on": True, "auto": "auto"}[args.collective]
+    return {"collective": collective, "neighbourhood": args.neighbourhood == "on"}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", default="crimelinkage,city")
@@ -404,19 +428,7 @@ def main(argv: list[str] | None = None) -> int:
         default=None,
         help="series threshold for ours instead of tuning it by inner CV (e.g. 0.5, the old way)",
     )
-    parser.add_argument(
-        "--collective",
-        choices=("off", "on", "auto"),
-        default="off",
-        help="second stage from the pairs around each pair (LinkageModel collective=)",
-    )
-    parser.add_argument(
-        "--neighbourhood",
-        choices=("on", "off"),
-        default="off",
-        help="neighbourhood-relative evidence: ranks among each case's partners, density "
-        "(LinkageModel neighbourhood=)",
-    )
+    add_option_flags(parser)
     args = parser.parse_args(argv)
     warnings.filterwarnings("ignore")
     for name in args.datasets.split(","):
@@ -444,8 +456,7 @@ def main(argv: list[str] | None = None) -> int:
             params["tune_series"] = True
         else:
             params["series_threshold"] = args.fixed_threshold
-        params["collective"] = {"off": False, "on": True, "auto": "auto"}[args.collective]
-        params["neighbourhood"] = args.neighbourhood == "on"
+        params.update(option_params(args))
         folds = grouped_folds(offenders, n_splits=5)
         baseline = not args.no_baseline
         if baseline:

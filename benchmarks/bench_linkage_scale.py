@@ -29,6 +29,9 @@ from haizhou.analytics.linkage.model import LinkageModel, linked_pair_keys
 from haizhou.analytics.linkage.series import cluster_series
 from haizhou.analytics.linkage.synthetic import synthetic_crimes
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_linkage import add_option_flags, option_params
+
 
 def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
@@ -38,7 +41,6 @@ def _baseline_per_pair_s(crimes, i, j, n_sample: int = 2000) -> float | None:
     import pandas as pd
 
     try:
-        sys.path.insert(0, str(Path(__file__).resolve().parent))
         from bench_linkage import _patched_csl
 
         csl = _patched_csl()  # the package's own code with its pandas-3 / NumPy-2 fixes
@@ -98,18 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-gap-days", type=float, default=60.0)
     parser.add_argument("--solved-share", type=float, default=0.4)
     parser.add_argument("--no-baseline", action="store_true")
-    parser.add_argument(
-        "--collective",
-        choices=("off", "on", "auto"),
-        default="off",
-        help="second stage from the pairs around each pair (LinkageModel collective=)",
-    )
-    parser.add_argument(
-        "--neighbourhood",
-        choices=("on", "off"),
-        default="off",
-        help="neighbourhood-relative evidence (LinkageModel neighbourhood=)",
-    )
+    add_option_flags(parser)
     args = parser.parse_args(argv)
 
     t0 = time.perf_counter()
@@ -130,8 +121,7 @@ def main(argv: list[str] | None = None) -> int:
         max_gap_days=args.max_gap_days,
         max_unlinked=200_000,
         n_splits=3,
-        collective={"off": False, "on": True, "auto": "auto"}[args.collective],
-        neighbourhood=args.neighbourhood == "on",
+        **option_params(args),
     )
     t1 = time.perf_counter()
     c1 = time.process_time()
