@@ -43,6 +43,18 @@ def test_claim_counts_attempts_and_done_jobs_are_skipped(sqlite_url: str, tmp_pa
         record = records.get(session, job.id)
     assert (record.status, record.attempts) == ("failed", 2)
 
+    # a redelivery the server misreports as a first delivery still ends the job: the row has
+    # counted the earlier attempts
+    late = Job.new("probe", {"fail": True})
+    for _ in range(2):
+        outcome = execute(late, sessions=sessions, env=env, worker="w", attempt=1, max_deliver=2)
+    assert (outcome.status, outcome.final) == ("failed", True)
+    with sessions() as session:
+        assert (records.get(session, late.id).status, records.get(session, late.id).attempts) == (
+            "failed",
+            2,
+        )
+
     ok = Job.new("probe", {})
     assert (
         execute(ok, sessions=sessions, env=env, worker="w", attempt=1, max_deliver=2).status

@@ -148,7 +148,7 @@ def test_failing_job_is_retried_then_failed(
     output, _ = worker.communicate(timeout=120)
     assert worker.returncode == 0, output.decode()
     row = _row(store_url, job.id)
-    assert row is not None and row.status == "failed"
+    assert row is not None and row.status == "failed", (output.decode(), row.attempts, row.error)
     assert row.attempts == 2
     assert "asked to fail" in (row.error or "")
 

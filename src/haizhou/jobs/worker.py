@@ -72,11 +72,12 @@ def execute(
     max_deliver: int,
 ) -> Outcome:
     """Run one delivery of ``job`` against the store (synchronous; called in a thread)."""
-    claimed = retry_transaction(
-        sessions, lambda session: records.claim(session, job, worker=worker) is not None
-    )
-    if not claimed:
+    claimed = retry_transaction(sessions, lambda session: _claim(session, job, worker))
+    if claimed is None:
         return Outcome("skipped")
+    # the row counts every attempt; JetStream's delivery count alone is not trusted, since
+    # nats-server 2.9 can report a redelivery after a delayed nak as the first delivery again
+    attempt = max(attempt, claimed)
     handler = HANDLERS[job.kind]
     started = time.perf_counter()
     try:
@@ -108,6 +109,11 @@ def execute(
     JOBS_DONE.labels(job.kind, "done").inc()
     log.info("job done", extra={"job_id": job.id, "kind": job.kind, "attempt": attempt})
     return Outcome("done")
+
+
+def _claim(session: Session, job: Job, worker: str) -> int | None:
+    row = records.claim(session, job, worker=worker)
+    return None if row is None else row.attempts
 
 
 async def _heartbeat(msg: Msg, every_s: float) -> None:
