@@ -9,9 +9,14 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
 
 from haizhou import __version__
 from haizhou.api.app import create_app
+from haizhou.api.security_headers import SecurityHeadersMiddleware
 from haizhou.errors import InputError
 from haizhou.settings import Settings
 from haizhou.store import migrate
@@ -140,6 +145,20 @@ def test_every_response_carries_security_headers(client: TestClient, path: str) 
     assert "default-src 'self'" in policy
     assert "frame-ancestors 'none'" in policy
     assert "unsafe-inline" not in policy and "cdn.jsdelivr.net" not in policy
+
+
+def test_a_header_a_route_sets_itself_is_kept_once() -> None:
+    async def own(_request: Request) -> PlainTextResponse:
+        return PlainTextResponse(
+            "x", headers={"x-frame-options": "SAMEORIGIN", "Content-Security-Policy": "mine"}
+        )
+
+    app = SecurityHeadersMiddleware(Starlette(routes=[Route("/own", own)]))
+    response = TestClient(app).get("/own")
+    assert response.headers.get_list("X-Frame-Options") == ["SAMEORIGIN"]
+    assert response.headers.get_list("Content-Security-Policy") == ["mine"]
+    assert response.headers.get_list("X-Content-Type-Options") == ["nosniff"]
+    assert response.headers["content-type"].startswith("text/plain")
 
 
 def test_docs_page_policy_allows_only_the_swagger_cdn(client: TestClient) -> None:

@@ -20,8 +20,9 @@ from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
 from haizhou import __version__
+from haizhou.api.auth import SessionLookup
 from haizhou.api.metrics import install_metrics
-from haizhou.api.router import api_router
+from haizhou.api.router import include_api
 from haizhou.api.security_headers import SecurityHeadersMiddleware
 from haizhou.errors import HaizhouError, InputError
 from haizhou.jobs.logs import configure_logging
@@ -55,17 +56,20 @@ def create_app(settings: Settings, *, static_dir: Path | None = None) -> FastAPI
     Returns
     -------
     fastapi.FastAPI
-        The app, with ``app.state.settings``, ``app.state.engine`` and
-        ``app.state.sessionmaker``. The engine is disposed when the app shuts down.
+        The app, with ``app.state.settings``, ``app.state.engine``,
+        ``app.state.sessionmaker`` and ``app.state.session_lookup``. The engine is disposed
+        when the app shuts down.
     """
     settings.check_production()
     if settings.log_format == "json":
         configure_logging("json")
     engine = make_engine(settings.resolved_database_url)
+    session_lookup = SessionLookup(engine)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
+        session_lookup.close()
         engine.dispose()
 
     app = FastAPI(
@@ -81,13 +85,14 @@ def create_app(settings: Settings, *, static_dir: Path | None = None) -> FastAPI
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.session_lookup = session_lookup
 
     app.add_middleware(
         SecurityHeadersMiddleware, docs_paths={DOCS_URL, f"{DOCS_URL}/oauth2-redirect"}
     )
     app.add_exception_handler(HaizhouError, _haizhou_error)
     install_metrics(app, public=settings.metrics_public)
-    app.include_router(api_router)
+    include_api(app)
 
     folder = STATIC_DIR if static_dir is None else static_dir
     if (folder / "index.html").is_file():

@@ -29,9 +29,11 @@ import secrets
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import Connection, Engine, bindparam, func, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.pool import QueuePool
 
 from haizhou.security import audit
 from haizhou.security.roles import Role
@@ -47,10 +49,12 @@ __all__ = [
     "SESSION_LIFETIME",
     "AuthenticatedUser",
     "IssuedSession",
+    "SessionLookup",
     "Throttle",
     "create_session",
     "csrf_matches",
     "login_throttle",
+    "lookup_session",
     "record_failure",
     "resolve_session",
     "revoke_session",
@@ -222,12 +226,18 @@ def resolve_session(
     """The user of a valid, unexpired, unrevoked session of an active account, else ``None``."""
     if not token or len(token) > 200:
         return None
+    return lookup_session(connection=session.connection(), token=token, now=now)
+
+
+def lookup_session(
+    *, connection: Connection, token: str | None, now: datetime
+) -> AuthenticatedUser | None:
+    """:func:`resolve_session` on a Core connection (no ORM session)."""
+    if not token or len(token) > 200:
+        return None
     digest = token_hash(token)
-    # Core execution of a statement built once (no ORM compile step): this query runs on
-    # every authenticated request, and the ORM path was most of its CPU.
-    row = (
-        session.connection().execute(_SESSION_LOOKUP, {"digest": digest, "now": now}).one_or_none()
-    )
+    # Core execution of a statement built once (no ORM compile step).
+    row = connection.execute(_SESSION_LOOKUP, {"digest": digest, "now": now}).one_or_none()
     if row is None:
         return None
     return AuthenticatedUser(
@@ -239,6 +249,91 @@ def resolve_session(
         expires_at=row.expires_at,
         session_hash=digest,
     )
+
+
+def _unchanged(value: Any) -> Any:
+    return value
+
+
+class SessionLookup:
+    """The per-request session lookup of one engine (会话校验): ``lookup(token, now)``.
+
+    The same answer as :func:`resolve_session`, read from the store on every call: there is
+    no cache, so a log-out, expiry or revocation on any process ends the session everywhere
+    at the next request.
+
+    ``inline`` says whether the lookup may run on the event loop. It may on SQLite: a
+    primary-key read of a local file in WAL mode, where readers never wait for writers, costs
+    less CPU than the thread hand-off it would otherwise take; and lookups one at a time hold
+    one connection, where lookups in threads, as many as the concurrent requests, overflowed
+    the pool and opened a new SQLite connection per request. There the statement of
+    :func:`lookup_session`, compiled once, runs on a DBAPI connection (about 0.02 ms of CPU
+    instead of 0.1 ms through SQLAlchemy's per-execution steps); the time bound in and the
+    expiry read back pass through the column type's own processors, so stored values compare
+    exactly as in the Core statement. The connection comes from a pool of the lookup's own
+    (same settings and connect hooks as the engine's), so the event loop never waits for one
+    of the engine's connections, which requests it has yet to finish may all hold.
+
+    A server database answers over the network: ``inline`` is false, the caller runs the
+    lookup in a thread, and it is :func:`lookup_session` on a pooled Core connection.
+
+    Parameters
+    ----------
+    engine
+        The store's engine. Call :meth:`close` when it is disposed.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        dialect = engine.dialect
+        compiled = _SESSION_LOOKUP.compile(dialect=dialect)
+        # A file database: an in-memory one lives in its pool's one connection.
+        file_sqlite = dialect.name == "sqlite" and isinstance(engine.pool, QueuePool)
+        self.inline = file_sqlite and compiled.positional
+        self._sql = compiled.string
+        self._names = tuple(compiled.positiontup or ())
+        time_type = WebSessionRow.expires_at.type.dialect_impl(dialect)
+        self._bind_time = time_type.bind_processor(dialect) or _unchanged
+        self._read_time = time_type.result_processor(dialect, None) or _unchanged
+        self._pool = engine.pool.recreate() if self.inline else None  # connects when used
+
+    def __call__(self, token: str | None, now: datetime) -> AuthenticatedUser | None:
+        """The user of a valid, unexpired, unrevoked session of an active account, else
+        ``None`` (blocking: call it from a thread unless :attr:`inline`)."""
+        if not token or len(token) > 200:
+            return None
+        if self._pool is None:
+            with self.engine.connect() as connection:
+                return lookup_session(connection=connection, token=token, now=now)
+        digest = token_hash(token)
+        values = {"digest": digest, "now": self._bind_time(now)}
+        connection = self._pool.connect()
+        try:
+            cursor = connection.cursor()
+            try:
+                cursor.execute(self._sql, tuple(values[name] for name in self._names))
+                rows = cursor.fetchall()  # at most one: token_hash is the key
+            finally:
+                cursor.close()
+        finally:
+            connection.close()  # back to the lookup's pool
+        if not rows:
+            return None
+        csrf_token, expires_at, user_id, username, role, jurisdiction_code = rows[0]
+        return AuthenticatedUser(
+            user_id=user_id,
+            username=username,
+            role=Role(role),
+            jurisdiction_code=jurisdiction_code,
+            csrf_token=csrf_token,
+            expires_at=self._read_time(expires_at),
+            session_hash=digest,
+        )
+
+    def close(self) -> None:
+        """Close the lookup's own connections (the engine's are the engine's)."""
+        if self._pool is not None:
+            self._pool.dispose()
 
 
 def revoke_session(*, session: Session, session_hash: str, now: datetime) -> bool:

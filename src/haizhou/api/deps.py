@@ -29,8 +29,8 @@ from haizhou.api.auth import (
     CSRF_HEADER,
     SESSION_COOKIE,
     AuthenticatedUser,
+    SessionLookup,
     csrf_matches,
-    resolve_session,
 )
 from haizhou.api.policy import Permission, allowed
 from haizhou.security import audit
@@ -94,24 +94,13 @@ async def utc_now() -> datetime:
 NowDep = Annotated[datetime, Depends(utc_now)]
 
 
-def _look_up_user(session: Session, token: str, now: datetime) -> AuthenticatedUser | None:
-    """Blocking part of :func:`get_current_user`: the session lookup, and the connection given
-    back at once when the lookup was the request's first use of it. A route that reads on
-    takes a connection again from the pool; a route that does not (a map count from the
-    in-memory index) then ends the request with no thread hop to close the session."""
-    first_use = not session.in_transaction()
-    try:
-        return resolve_session(session=session, token=token, now=now)
-    finally:
-        if first_use:
-            session.close()
-
-
-async def get_current_user(request: Request, session: SessionDep, now: NowDep) -> AuthenticatedUser:
+async def get_current_user(request: Request, now: NowDep) -> AuthenticatedUser:
     """The user of the request's session cookie (当前用户).
 
-    ``async``, with the lookup in the thread pool: one thread hop per request for it, none
-    when there is no cookie.
+    The session is read from the store on every request (no per-process cache: a log-out or
+    revocation on any process ends it everywhere at once) by the app's
+    :class:`~haizhou.api.auth.SessionLookup`: on the event loop for SQLite, in the thread
+    pool for a server database; no lookup without a cookie.
 
     Raises
     ------
@@ -120,7 +109,10 @@ async def get_current_user(request: Request, session: SessionDep, now: NowDep) -
         does not match the session's token.
     """
     token = request.cookies.get(SESSION_COOKIE)
-    user = await run_in_threadpool(_look_up_user, session, token, now) if token else None
+    user = None
+    if token:
+        lookup: SessionLookup = request.app.state.session_lookup
+        user = lookup(token, now) if lookup.inline else await run_in_threadpool(lookup, token, now)
     if user is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,
@@ -177,7 +169,14 @@ def resolve_scope(request: Request, user: AuthenticatedUser, session: Session) -
     return Scope.for_user(user.jurisdiction_code, _unit_tree(request, session))
 
 
-async def get_scope(request: Request, user: CurrentUser, session: SessionDep) -> Scope:
+def _read_scope(request: Request, user: AuthenticatedUser) -> Scope:
+    """:func:`resolve_scope` in a session of its own (for the thread pool)."""
+    factory: sessionmaker[Session] = request.app.state.sessionmaker
+    with factory() as session:
+        return resolve_scope(request, user, session)
+
+
+async def get_scope(request: Request, user: CurrentUser) -> Scope:
     """The request's scope (see :func:`resolve_scope`), on the event loop when no read is
     needed (bureau-level users, or a fresh unit tree) and in the thread pool otherwise."""
     if user.jurisdiction_code is None:
@@ -185,7 +184,7 @@ async def get_scope(request: Request, user: CurrentUser, session: SessionDep) ->
     tree = _cached_unit_tree(request)
     if tree is not None:
         return Scope.for_user(user.jurisdiction_code, tree)
-    return await run_in_threadpool(resolve_scope, request, user, session)
+    return await run_in_threadpool(_read_scope, request, user)
 
 
 ScopeDep = Annotated[Scope, Depends(get_scope)]

@@ -60,6 +60,22 @@ class RequestMetrics:
             ["route"],
             registry=registry,
         )
+        self._children: dict[tuple[str, str, int], tuple[Histogram, Counter]] = {}
+
+    def record(self, method: str, route: str, status: int, seconds: float) -> None:
+        """Count one request; the labelled series are looked up once per label set."""
+        key = (method, route, status)
+        children = self._children.get(key)
+        if children is None:
+            children = (
+                self.latency.labels(method, route),
+                self.requests.labels(method, route, str(status)),
+            )
+            self._children[key] = children
+        children[0].observe(seconds)
+        children[1].inc()
+        if status >= 500:
+            self.errors.labels(route).inc()
 
 
 def _route_label(scope: Scope) -> str:
@@ -103,12 +119,8 @@ class MetricsMiddleware:
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
-            route = _route_label(scope)
-            method = str(scope.get("method", ""))
-            self.metrics.latency.labels(method, route).observe(time.perf_counter() - start)
-            self.metrics.requests.labels(method, route, str(status)).inc()
-            if status >= 500:
-                self.metrics.errors.labels(route).inc()
+            seconds = time.perf_counter() - start
+            self.metrics.record(str(scope.get("method", "")), _route_label(scope), status, seconds)
 
 
 class StoreCollector(Collector):

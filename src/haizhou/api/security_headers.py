@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 APP_POLICY = "; ".join(
@@ -66,19 +65,27 @@ class SecurityHeadersMiddleware:
     def __init__(self, app: ASGIApp, *, docs_paths: Collection[str] = ()) -> None:
         self.app = app
         self.docs_paths = frozenset(docs_paths)
+        # Encoded once: every response gets them (names lower case, as ASGI servers send).
+        common = [*COMMON_HEADERS.items()]
+        self._app_headers = _encoded([*common, ("Content-Security-Policy", APP_POLICY)])
+        self._docs_headers = _encoded([*common, ("Content-Security-Policy", DOCS_POLICY)])
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        policy = DOCS_POLICY if scope["path"] in self.docs_paths else APP_POLICY
+        added = self._docs_headers if scope["path"] in self.docs_paths else self._app_headers
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in COMMON_HEADERS.items():
-                    headers.setdefault(name, value)
-                headers.setdefault("Content-Security-Policy", policy)
+                headers = list(message.get("headers", ()))
+                present = {bytes(name).lower() for name, _ in headers}
+                headers.extend(pair for pair in added if pair[0] not in present)
+                message["headers"] = headers
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
+
+
+def _encoded(headers: list[tuple[str, str]]) -> list[tuple[bytes, bytes]]:
+    return [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers]

@@ -198,6 +198,7 @@ def logout(
 
 
 @router.get("/me", response_model=UserPublic, summary="The current user (当前用户)")
-def read_me(user: CurrentUser, scope: ScopeDep) -> UserPublic:
-    """Who is logged in, their role, scope, CSRF token and session expiry."""
+async def read_me(user: CurrentUser, scope: ScopeDep) -> UserPublic:
+    """Who is logged in, their role, scope, CSRF token and session expiry (``async``: no
+    I/O here, so no thread hand-off)."""
     return _public(user, scope)

@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path as FilePath
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import numpy as np
 import orjson
@@ -29,7 +30,7 @@ from fastapi.responses import Response
 from shapely.errors import ShapelyError
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import ColumnElement, Integer, cast, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from haizhou.api.deps import (
@@ -99,6 +100,7 @@ AGGREGATES_ENV = "HAIZHOU_MAP_AGGREGATES"
 """``index`` (default): count with the in-memory index; ``sql``: always count in SQL."""
 GEOMETRY_CACHE_SIZE = 200_000
 _GEOMETRIES: dict[int, dict[str, Any]] = {}
+T = TypeVar("T")
 
 
 SOURCE_HEADER = "X-Haizhou-Map-Source"
@@ -247,7 +249,6 @@ def hexagon_counts(
 )
 async def read_hexagons(
     request: Request,
-    session: SessionDep,
     scope: ScopeDep,
     bbox: BBoxQuery = None,
     start: StartQuery = None,
@@ -260,11 +261,11 @@ async def read_hexagons(
     Only incidents the user's scope may see, reported in ``[start, end)`` inside ``bbox``,
     are counted; cells without incidents are left out. ``async``: from the in-memory index
     the count takes about a millisecond and no I/O, so it runs on the event loop; the SQL
-    fallback runs in the thread pool.
+    fallback runs in the thread pool. No database session is opened unless the store is read.
     """
     box = parse_bbox(bbox)
     start, end = resolve_window(start, end, request)
-    columns = await index_columns(request, session)
+    columns = await index_columns(request)
     if columns is not None:
         window, mask = columns.select(
             start=start, end=end, bbox=box, scope_codes=scope.codes, categories=category
@@ -272,8 +273,9 @@ async def read_hexagons(
         cells, counts = columns.hexagon_counts(window, mask, resolution)
     else:
         cells, counts = await run_in_threadpool(
+            _in_session,
+            request,
             hexagon_counts,
-            session=session,
             scope=scope,
             start=start,
             end=end,
@@ -360,7 +362,20 @@ def incident_index(request: Request) -> IncidentIndex:
     return index
 
 
-async def index_columns(request: Request, session: Session) -> IncidentColumns | None:
+def _in_session(request: Request, read: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """``read(*args, session=..., **kwargs)`` in a session of its own, closed afterwards
+    (blocking: for the thread pool). The aggregate routes open a session only when they
+    read the store, not on every request."""
+    factory: sessionmaker[Session] = request.app.state.sessionmaker
+    with factory() as session:
+        return read(*args, session=session, **kwargs)
+
+
+def _snapshot(index: IncidentIndex, *, session: Session) -> IncidentColumns | None:
+    return index.snapshot_nowait(session)
+
+
+async def index_columns(request: Request) -> IncidentColumns | None:
     """The index's columns for a map request, or ``None``: count in SQL.
 
     Columns found current within the last ``map_freshness_s`` come without I/O, on the event
@@ -369,7 +384,7 @@ async def index_columns(request: Request, session: Session) -> IncidentColumns |
     index = incident_index(request)
     columns = index.fresh()
     if columns is None:
-        columns = await run_in_threadpool(index.snapshot_nowait, session)
+        columns = await run_in_threadpool(_in_session, request, _snapshot, index)
     return columns
 
 
@@ -381,7 +396,6 @@ async def index_columns(request: Request, session: Session) -> IncidentColumns |
 )
 async def read_heat(
     request: Request,
-    session: SessionDep,
     scope: ScopeDep,
     bbox: Annotated[str, Query(description="Viewport min_lon,min_lat,max_lon,max_lat (required)")],
     start: StartQuery = None,
@@ -410,7 +424,7 @@ async def read_heat(
     if max_lon <= min_lon or max_lat <= min_lat:
         raise _bad(f"bbox={bbox!r} has no area; min must be below max")
     dx, dy = (max_lon - min_lon) / width, (max_lat - min_lat) / height
-    columns = await index_columns(request, session)
+    columns = await index_columns(request)
     if columns is not None:
         window, mask = columns.select(
             start=start, end=end, bbox=box, scope_codes=scope.codes, categories=category
@@ -423,7 +437,16 @@ async def read_heat(
         grid = flat.reshape(height, width).astype(np.float64)
     else:
         grid = await run_in_threadpool(
-            _sql_grid, session, scope, start, end, box, category, width, height
+            _in_session,
+            request,
+            _sql_grid,
+            scope=scope,
+            start=start,
+            end=end,
+            box=box,
+            category=category,
+            width=width,
+            height=height,
         )
     counts = grid.astype(np.int64)
     any_rows = bool(counts.sum())
