@@ -14,16 +14,27 @@ Every output is scored by :func:`haizhou.airspace.evaluation.mot_metrics` and
 Prints one JSON line per baseline ``{"name": "tracker_<baseline>", "ours_s", "baseline",
 "baseline_s", "ratio", "mota", "idf1", "hota", "id_switches", "ours_mota", "ours_idf1",
 "ours_hota", "ours_id_switches"}`` (unprefixed figures are the baseline's), then a summary line
-saying whether our IDF1 beats every baseline. Times are process CPU seconds of the tracking
-loop only. Baselines that are not installed are reported as skipped.
+with our own figures and time, saying whether our IDF1 beats every baseline. Times are process
+CPU seconds of the tracking loop only. Baselines that are not installed are reported as skipped.
 
-Run: ``.venv/bin/python benchmarks/bench_tracker.py [--seed 0] [--duration-s 300]``.
+With ``--step-cost`` it measures instead the fixed cost of one live step (issue 10): the live
+pipeline's tracker (:func:`haizhou.feeds.pipeline.live_tracker`) holds ``--live-tracks`` (100)
+Remote ID drones, and each step gets ``--batch`` (25) of their position reports, every 20 ms.
+Two shapes of batch: ``one_time`` (every report at the last step's time, as the live pipeline's
+frame grid gives) and ``own_times`` (each report its own time: one update group per report).
+Baseline: the same reports stepped one at a time (one ``step`` per report). Prints one JSON
+line ``{"name": "tracker_step_cost", "<shape>_ms_per_step", "<shape>_baseline_ms_per_step",
+...}`` (process CPU milliseconds, medians of ``--repeats`` runs) and the load average.
+
+Run: ``.venv/bin/python benchmarks/bench_tracker.py [--seed 0] [--duration-s 300]`` or
+``.venv/bin/python benchmarks/bench_tracker.py --step-cost [--steps 400]``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import time
 import warnings
 from collections.abc import Callable
@@ -230,13 +241,92 @@ def timed(fn, batches) -> tuple[Outputs, float]:
     return out, time.process_time() - t0
 
 
+def _rid_reports(live: int, batch: int, steps: int, *, own_times: bool) -> list[tuple[float, list]]:
+    """``steps`` batches of ``batch`` Remote ID reports from ``live`` drones on circles, one
+    every 20 ms, after 3 warm-up batches in which every drone reports (so all are tracked).
+
+    As the live pipeline's clock gives them: a batch's reports are all at the time of the last
+    step (``one_time``: the frame grid) or each at its own time after it (``own_times``), and
+    the step is at the time of the newest report.
+    """
+    from haizhou.airspace.tracking import Detection, PositionModel
+
+    pm = PositionModel.isotropic(10.0, 15.0)
+    angle = 2 * np.pi * np.arange(live) / live
+    home = np.column_stack([3000 * np.cos(angle), 3000 * np.sin(angle)])
+
+    def report(k: int, t: float) -> Detection:
+        phase = 0.05 * t + k
+        x, y = home[k] + 200.0 * np.array([np.cos(phase), np.sin(phase)])
+        return Detection(
+            time_s=t, sensor_id="rid-1", sensor_kind="remote_id",
+            measurement=(float(x), float(y), 80.0), model=pm,
+            serial=f"BG{k:014d}", protocol="astm_f3411",
+        )  # fmt: skip
+
+    out: list[tuple[float, list]] = []
+    t = 0.0
+    for _ in range(3):
+        t += 1.0
+        out.append((t, [report(k, t) for k in range(live)]))
+    k = 0
+    for _ in range(steps):
+        gap = 0.02 / batch
+        dets = [
+            report((k + j) % live, t + (gap * (j + 1) if own_times else 0.0)) for j in range(batch)
+        ]
+        k += batch
+        t += 0.02
+        out.append((t, dets))
+    return out
+
+
+def step_cost(args: argparse.Namespace) -> dict:
+    """CPU per live step, one shared time and one time per report, against one step per report."""
+    from haizhou.feeds.pipeline import live_tracker
+
+    def run(batches, per_report: bool) -> tuple[float, int]:
+        tracker = live_tracker()
+        for now, dets in batches[:3]:
+            tracker.step(dets, now)
+        t0 = time.process_time()
+        for now, dets in batches[3:]:
+            if per_report:
+                for d in dets:
+                    tracker.step([d], d.time_s)
+            else:
+                tracker.step(dets, now)
+        return (time.process_time() - t0) / (len(batches) - 3) * 1000, len(tracker.tracks)
+
+    out: dict = {"name": "tracker_step_cost", "batch": args.batch, "steps": args.steps}
+    for shape in ("one_time", "own_times"):
+        batches = _rid_reports(
+            args.live_tracks, args.batch, args.steps, own_times=shape == "own_times"
+        )
+        for label, per in (("", False), ("_baseline", True)):
+            runs = [run(batches, per) for _ in range(args.repeats)]
+            out[f"{shape}{label}_ms_per_step"] = round(float(np.median([r[0] for r in runs])), 3)
+            out[f"{shape}{label}_live_tracks"] = runs[0][1]
+    out["baseline"] = "the same reports, one step() per report"
+    out["loadavg"] = [round(v, 2) for v in os.getloadavg()]
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--duration-s", type=float, default=300.0)
     ap.add_argument("--box-m", type=float, default=30.0)
     ap.add_argument("--threshold-m", type=float, default=100.0)
+    ap.add_argument("--step-cost", action="store_true", help="CPU per live step (issue 10)")
+    ap.add_argument("--live-tracks", type=int, default=100)
+    ap.add_argument("--batch", type=int, default=25)
+    ap.add_argument("--steps", type=int, default=400)
+    ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args()
+    if args.step_cost:
+        print(json.dumps(step_cost(args)))
+        return
     sim = simulate(parse_scenario(scenario(args.duration_s), source="bench"), seed=args.seed)
     batches = _batches(sim)
     ours_out, ours_s = timed(run_ours, batches)
@@ -273,7 +363,15 @@ def main() -> None:
             )
         )
     print(
-        json.dumps({"name": "tracker_summary", "ours_idf1": ours["idf1"], "idf1_beats_all": beats})
+        json.dumps(
+            {
+                "name": "tracker_summary",
+                "ours_s": round(ours_s, 3),
+                **{f"ours_{k}": v for k, v in ours.items()},
+                "idf1_beats_all": beats,
+                "loadavg": [round(v, 2) for v in os.getloadavg()],
+            }
+        )
     )
 
 

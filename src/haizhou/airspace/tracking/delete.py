@@ -52,12 +52,21 @@ class CoastingDeleter:
 
     def delete(self, tracks: Sequence[Track], now: float) -> tuple[list[Track], list[Track]]:
         """Split tracks into kept and deleted at time ``now`` (seconds)."""
+        if not tracks:
+            return [], []
+        return self.delete_stacked(tracks, np.stack([t.covariance for t in tracks]), now)
+
+    def delete_stacked(
+        self, tracks: Sequence[Track], covariances: np.ndarray, now: float
+    ) -> tuple[list[Track], list[Track]]:
+        """:meth:`delete` given the tracks' covariances stacked, ``(n, 6, 6)`` (the tracker
+        holds them so: no array per track)."""
         kept: list[Track] = []
         gone: list[Track] = []
         if not tracks:
             return kept, gone
         limit = self.max_position_sigma_m**2
-        horizontal_var = _largest_eigenvalue_2x2(np.stack([t.covariance[:2, :2] for t in tracks]))
+        horizontal_var = _largest_eigenvalue_2x2(covariances[:, :2, :2]).tolist()
         for t, var in zip(tracks, horizontal_var, strict=True):
             if now - t.last_update_s > self.max_coast_s or var > limit:
                 gone.append(t)

@@ -21,7 +21,7 @@ import numpy as np
 from scipy.stats import chi2
 
 from haizhou.airspace.tracking.types import Detection
-from haizhou.airspace.tracking.update import KalmanUpdater, Updater
+from haizhou.airspace.tracking.update import KalmanUpdater, Updater, _covariance9
 
 __all__ = ["Gate", "GateResult", "MahalanobisGate"]
 
@@ -138,13 +138,15 @@ class MahalanobisGate:
         The Kalman updater's position model is linear (``H`` picks x, y, z), so the
         innovation covariance is ``P[:3, :3] + R``: the same numbers as
         :meth:`KalmanUpdater.innovations`, for all pairs at once instead of one detection at
-        a time.
+        a time. Each entry of ``S`` and ``nu`` is its own (tracks, detections) array (an outer
+        sum): numpy then runs long loops, where the stacked 3×3 blocks cost a loop of three.
         """
         z = np.array([detections[j].measurement for j in columns], dtype=float)  # (m, 3)
-        r = np.stack([detections[j].model.matrix for j in columns])  # (m, 3, 3)
-        nu = z[None, :, :] - states[:, None, :3]  # (n, m, 3)
-        s = covariances[:, None, :3, :3] + r[None, :, :, :]  # (n, m, 3, 3)
-        d2, logdet = _quad_logdet3(s, nu)
+        r = np.array([_covariance9(detections[j].model) for j in columns], dtype=float)  # (m, 9)
+        s = [[covariances[:, i, j, None] + r[None, :, 3 * i + j] for j in range(3)]
+             for i in range(3)]  # fmt: skip
+        nu = [z[None, :, i] - states[:, i, None] for i in range(3)]
+        d2, logdet = _quad_logdet3_parts(s, nu)
         inside = d2 <= self.threshold(3)
         distance[:, columns] = d2
         cost[:, columns] = np.where(inside, d2 + logdet, np.inf)
@@ -157,7 +159,15 @@ def _quad_logdet3(s: np.ndarray, nu: np.ndarray) -> tuple[np.ndarray, np.ndarray
     element-wise products over the whole stack: no LAPACK call per pair, where ``solve`` and
     ``slogdet`` dominated the gate for hundreds of tracks times a batch of detections.
     """
-    m = [[s[..., i, j] for j in range(3)] for i in range(3)]
+    return _quad_logdet3_parts(
+        [[s[..., i, j] for j in range(3)] for i in range(3)], [nu[..., i] for i in range(3)]
+    )
+
+
+def _quad_logdet3_parts(
+    m: list[list[np.ndarray]], v: list[np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_quad_logdet3` of ``S`` given entry by entry (``m[i][j]``) and ``nu`` (``v[i]``)."""
     c = [
         [
             m[(i + 1) % 3][(j + 1) % 3] * m[(i + 2) % 3][(j + 2) % 3]
@@ -167,7 +177,6 @@ def _quad_logdet3(s: np.ndarray, nu: np.ndarray) -> tuple[np.ndarray, np.ndarray
         for i in range(3)
     ]  # cofactors (the cyclic form carries the signs)
     det = m[0][0] * c[0][0] + m[0][1] * c[0][1] + m[0][2] * c[0][2]
-    v = [nu[..., i] for i in range(3)]
     quad = sum(v[i] * c[j][i] * v[j] for i in range(3) for j in range(3))
     with np.errstate(divide="ignore", invalid="ignore"):
         return quad / det, np.log(np.abs(det))

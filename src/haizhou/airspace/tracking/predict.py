@@ -99,11 +99,28 @@ class ConstantVelocity:
         Returns new arrays; the inputs are not modified.
         """
         dt = np.clip(np.asarray(dt_s, dtype=float), 0.0, None)
-        f = self.transition(dt)
-        x = np.einsum("nij,nj->ni", f, states)
-        p = np.einsum("nij,njk,nlk->nil", f, covariances, f)
-        p += _noise(dt, self.accel_noise_mps2**2, self.vertical_accel_noise_mps2**2)
+        # F = [[I, dt I], [0, I]]: F x and F P F' as two shears of the blocks, the same sums
+        # as the matrix products without the products by 0 and 1 (which cost ~4x the time
+        # for a hundred tracks, and the live tracker predicts every track on every step).
+        d = dt[:, None]
+        x = np.array(states, dtype=float)
+        x[:, :3] += d * x[:, 3:]
+        p = np.array(covariances, dtype=float)
+        p[:, :3, :] += d[:, :, None] * p[:, 3:, :]  # F P
+        p[:, :, :3] += d[:, None, :] * p[:, :, 3:]  # (F P) F'
+        _add_noise(p, dt, self.accel_noise_mps2**2, self.vertical_accel_noise_mps2**2)
         return x, p
+
+
+_Q_ROWS = np.array([0, 1, 2, 0, 1, 2, 3, 4, 5, 3, 4, 5])
+_Q_COLS = np.array([0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 5])
+
+
+def _add_noise(p: np.ndarray, dt: np.ndarray, q_h: float, q_v: float) -> None:
+    """``p += Q`` (:func:`_noise`) in place, on the twelve entries where Q is not zero."""
+    q = np.array([q_h, q_h, q_v])
+    d3, d2 = (dt**3 / 3.0)[:, None] * q, (dt**2 / 2.0)[:, None] * q
+    p[:, _Q_ROWS, _Q_COLS] += np.concatenate([d3, d2, d2, dt[:, None] * q], axis=1)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

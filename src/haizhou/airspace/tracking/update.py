@@ -18,7 +18,7 @@ from typing import ClassVar, Protocol
 
 import numpy as np
 
-from haizhou.airspace.tracking.types import STATE_DIM, Detection
+from haizhou.airspace.tracking.types import STATE_DIM, Detection, PositionModel
 
 __all__ = ["KalmanUpdater", "Updater"]
 
@@ -146,7 +146,7 @@ def _update_positions(
     """Stacked Kalman update of ``k`` tracks with ``k`` position detections (``H`` picks x, y,
     z, so ``H P = P[:3]`` and ``S = P[:3, :3] + R``: no matrix products with ``H``)."""
     z = np.array([d.measurement for d in detections], dtype=float)  # (k, 3)
-    r = np.stack([d.model.matrix for d in detections])  # (k, 3, 3)
+    r = np.array([_covariance9(d.model) for d in detections], dtype=float).reshape(-1, 3, 3)
     nu = z - x[:, :3]
     s = p[:, :3, :3] + r
     k = np.swapaxes(np.linalg.solve(s, p[:, :3, :]), 1, 2)  # (k, 6, 3)
@@ -155,3 +155,10 @@ def _update_positions(
     i_kh[:, :, :3] -= k
     p_new = i_kh @ p @ np.swapaxes(i_kh, 1, 2) + k @ r @ np.swapaxes(k, 1, 2)
     return x_new, 0.5 * (p_new + np.swapaxes(p_new, 1, 2))
+
+
+def _covariance9(model: object) -> Sequence[float]:
+    """``R`` of a position model as 9 numbers, row-major (no 3×3 array per detection)."""
+    if isinstance(model, PositionModel):
+        return model.covariance
+    return np.asarray(model.matrix, dtype=float).ravel()  # type: ignore[attr-defined]
