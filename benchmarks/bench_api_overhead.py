@@ -38,7 +38,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,6 +53,7 @@ from bench_map import (
     _server_cpu_s,
     _store,
     _wait_for_index,
+    _wait_ready,
     _wrk,
 )
 
@@ -93,16 +93,8 @@ def _serve_bare() -> tuple[subprocess.Popen[bytes], str]:
         stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.perf_counter() + 120
-    while time.perf_counter() < deadline and server.poll() is None:
-        try:
-            if httpx.get(f"{base}/ping", timeout=10).status_code == 200:
-                return server, base
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.2)
-    server.terminate()
-    raise SystemExit("the bare FastAPI app did not start")
+    _wait_ready(server, f"{base}/ping", "the bare FastAPI app", limit_s=120)
+    return server, base
 
 
 @dataclass

@@ -337,17 +337,26 @@ def _serve(
         stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
-    deadline = time.perf_counter() + 600  # a loaded machine imports the app slowly
+    # /api/health counts the incidents: slow on a million rows and a busy machine.
+    _wait_ready(server, f"{base}/api/health", "haizhou serve")
+    return server, base
+
+
+def _wait_ready(
+    server: subprocess.Popen[bytes], url: str, what: str, limit_s: float = 600
+) -> None:
+    """Wait until ``url`` answers 200 (a loaded machine imports an app slowly); stop the
+    server and exit if it dies or does not answer within ``limit_s``."""
+    deadline = time.perf_counter() + limit_s
     while time.perf_counter() < deadline and server.poll() is None:
         try:
-            # /api/health counts the incidents: slow on a million rows and a busy machine.
-            if httpx.get(f"{base}/api/health", timeout=60).status_code == 200:
-                return server, base
+            if httpx.get(url, timeout=60).status_code == 200:
+                return
         except httpx.HTTPError:
             pass
         time.sleep(0.5)
     server.terminate()
-    raise SystemExit("haizhou serve did not start")
+    raise SystemExit(f"{what} did not start")
 
 
 def _measure(
