@@ -27,6 +27,7 @@ import hashlib
 import hmac
 import secrets
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -200,6 +201,9 @@ def create_session(*, session: Session, user: UserRow, now: datetime) -> IssuedS
     return IssuedSession(token=token, csrf_token=csrf, expires_at=expires)
 
 
+_MAX_TOKEN_LENGTH = 200
+"""Longer cookie values are refused unread (ours are 43 characters)."""
+
 _SESSION_LOOKUP = (
     select(
         WebSessionRow.csrf_token,
@@ -224,31 +228,42 @@ def resolve_session(
     *, session: Session, token: str | None, now: datetime
 ) -> AuthenticatedUser | None:
     """The user of a valid, unexpired, unrevoked session of an active account, else ``None``."""
-    if not token or len(token) > 200:
-        return None
     return lookup_session(connection=session.connection(), token=token, now=now)
+
+
+def _token_digest(token: str | None) -> str | None:
+    """The stored key of a token that could be a session's; ``None`` for no or an absurd one."""
+    if not token or len(token) > _MAX_TOKEN_LENGTH:
+        return None
+    return token_hash(token)
+
+
+def _user_from_row(row: Sequence[Any], digest: str, expires_at: datetime) -> AuthenticatedUser:
+    """The user of one row of :data:`_SESSION_LOOKUP` (its columns in the statement's order)."""
+    csrf_token, _, user_id, username, role, jurisdiction_code = row
+    return AuthenticatedUser(
+        user_id=user_id,
+        username=username,
+        role=Role(role),
+        jurisdiction_code=jurisdiction_code,
+        csrf_token=csrf_token,
+        expires_at=expires_at,
+        session_hash=digest,
+    )
 
 
 def lookup_session(
     *, connection: Connection, token: str | None, now: datetime
 ) -> AuthenticatedUser | None:
     """:func:`resolve_session` on a Core connection (no ORM session)."""
-    if not token or len(token) > 200:
+    digest = _token_digest(token)
+    if digest is None:
         return None
-    digest = token_hash(token)
     # Core execution of a statement built once (no ORM compile step).
     row = connection.execute(_SESSION_LOOKUP, {"digest": digest, "now": now}).one_or_none()
     if row is None:
         return None
-    return AuthenticatedUser(
-        user_id=row.id,
-        username=row.username,
-        role=Role(row.role),
-        jurisdiction_code=row.jurisdiction_code,
-        csrf_token=row.csrf_token,
-        expires_at=row.expires_at,
-        session_hash=digest,
-    )
+    return _user_from_row(row, digest, row.expires_at)
 
 
 def _unchanged(value: Any) -> Any:
@@ -300,12 +315,12 @@ class SessionLookup:
     def __call__(self, token: str | None, now: datetime) -> AuthenticatedUser | None:
         """The user of a valid, unexpired, unrevoked session of an active account, else
         ``None`` (blocking: call it from a thread unless :attr:`inline`)."""
-        if not token or len(token) > 200:
-            return None
         if self._pool is None:
             with self.engine.connect() as connection:
                 return lookup_session(connection=connection, token=token, now=now)
-        digest = token_hash(token)
+        digest = _token_digest(token)
+        if digest is None:
+            return None
         values = {"digest": digest, "now": self._bind_time(now)}
         connection = self._pool.connect()
         try:
@@ -319,16 +334,7 @@ class SessionLookup:
             connection.close()  # back to the lookup's pool
         if not rows:
             return None
-        csrf_token, expires_at, user_id, username, role, jurisdiction_code = rows[0]
-        return AuthenticatedUser(
-            user_id=user_id,
-            username=username,
-            role=Role(role),
-            jurisdiction_code=jurisdiction_code,
-            csrf_token=csrf_token,
-            expires_at=self._read_time(expires_at),
-            session_hash=digest,
-        )
+        return _user_from_row(rows[0], digest, self._read_time(rows[0][1]))
 
     def close(self) -> None:
         """Close the lookup's own connections (the engine's are the engine's)."""
