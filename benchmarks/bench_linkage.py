@@ -209,9 +209,9 @@ def series_study(graphs: list) -> dict:
 def insample_study(crimes, offenders, folds, params) -> dict:
     """Each learner fitted on ALL cases, the test folds' labels included, then scoring each
     test fold as in the protocol: how far the evidence itself can go (a ceiling, never a
-    method). The unconstrained ``gbm`` may fit any function of the evidence; with the labels
-    of the pairs it scores in its training set, its series figures bound what a better learner
-    on this evidence could reach."""
+    method). The unconstrained ``gbm`` fits free functions of the evidence (trees of its fixed
+    size); trained on the very pairs it then scores, its series figures are an optimistic
+    estimate of what a learner of that capacity could reach on this evidence, not a proof."""
     out = {}
     fixed = {k: v for k, v in params.items() if k not in ("learner", "tune_series")}
     for learner in ("naive_bayes", "logistic", "blend", "gbm"):
