@@ -220,8 +220,9 @@ def insample_study(crimes, offenders, folds, params) -> dict:
         for _, test in folds:
             tc, to = crimes.subset(test), offenders.subset(test)
             res = model.link(tc)
-            labels = cluster_series(len(tc), res.i, res.j, res.probability, threshold=0.5)
-            scores.append(score_fold(tc, to, res.i, res.j, res.probability, labels))
+            # only the pair scores are read from these; series_study clusters the graphs
+            singletons = np.arange(len(tc))
+            scores.append(score_fold(tc, to, res.i, res.j, res.probability, singletons))
             graphs.append((len(tc), res.i, res.j, res.probability, to.groups(), 0.5))
         study = series_study(graphs)
         best = max(

@@ -27,7 +27,7 @@ import hashlib
 import hmac
 import secrets
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -238,16 +238,23 @@ def _token_digest(token: str | None) -> str | None:
     return token_hash(token)
 
 
-def _user_from_row(row: Sequence[Any], digest: str, expires_at: datetime) -> AuthenticatedUser:
-    """The user of one row of :data:`_SESSION_LOOKUP` (its columns in the statement's order)."""
-    csrf_token, _, user_id, username, role, jurisdiction_code = row
+def _unchanged(value: Any) -> Any:
+    return value
+
+
+def _user_from_row(
+    row: Sequence[Any], digest: str, read_time: Callable[[Any], datetime] = _unchanged
+) -> AuthenticatedUser:
+    """The user of one row of :data:`_SESSION_LOOKUP` (its columns in the statement's order);
+    ``read_time`` turns the stored expiry into a datetime where the driver does not."""
+    csrf_token, expires_at, user_id, username, role, jurisdiction_code = row
     return AuthenticatedUser(
         user_id=user_id,
         username=username,
         role=Role(role),
         jurisdiction_code=jurisdiction_code,
         csrf_token=csrf_token,
-        expires_at=expires_at,
+        expires_at=read_time(expires_at),
         session_hash=digest,
     )
 
@@ -263,11 +270,7 @@ def lookup_session(
     row = connection.execute(_SESSION_LOOKUP, {"digest": digest, "now": now}).one_or_none()
     if row is None:
         return None
-    return _user_from_row(row, digest, row.expires_at)
-
-
-def _unchanged(value: Any) -> Any:
-    return value
+    return _user_from_row(row, digest)
 
 
 class SessionLookup:
@@ -334,7 +337,7 @@ class SessionLookup:
             connection.close()  # back to the lookup's pool
         if not rows:
             return None
-        return _user_from_row(rows[0], digest, self._read_time(rows[0][1]))
+        return _user_from_row(rows[0], digest, self._read_time)
 
     def close(self) -> None:
         """Close the lookup's own connections (the engine's are the engine's)."""
