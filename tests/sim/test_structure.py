@@ -247,3 +247,19 @@ def test_drone_scenarios_are_labelled_and_plausible(small_city: City) -> None:
             else:
                 assert obj["kind"] == "bird" and obj["remote_id"] is None
     assert labels == {"permitted", "unauthorised", "bird"}
+
+
+def test_serial_cases_are_not_given_away_by_their_time_windows(small_city: City) -> None:
+    # a serial offender's cases are known to the same precision as any other case of the
+    # category, and every window ends before the call that reported it
+    cases = small_city.cases
+    hours = (cases["occurred_to"] - cases["occurred_from"]).dt.total_seconds() / 3600
+    serial = cases["offender_id"] != ""
+    for key in ("burglary", "theft"):
+        cat = cases["category_key"] == key
+        assert (serial & cat).sum() >= 20
+        short_serial = (hours[serial & cat] < 1).mean()
+        short_other = (hours[~serial & cat] < 1).mean()
+        assert abs(short_serial - short_other) < 0.2, (key, short_serial, short_other)
+    reported = small_city.incidents.set_index("incident_id")["reported_at"]
+    assert (cases["occurred_to"] < reported.loc[cases["incident_id"]].to_numpy()).all()

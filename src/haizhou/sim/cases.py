@@ -10,6 +10,7 @@ import pandas as pd
 
 from haizhou.sim import catalog
 from haizhou.sim.identifiers import birth_dates_for_ages, make_id_numbers
+from haizhou.sim.incidents import window_widths
 
 CASE_CATEGORIES = ("theft", "burglary", "robbery", "fraud")
 #: Share solved among cases not committed by a simulated serial offender.
@@ -92,11 +93,7 @@ def generate_cases(
         [rng.integers(300, 7200, n), rng.integers(60, 3600, n), rng.integers(60, 1200, n)],
         rng.integers(600, 3 * DAY_S, n),
     )
-    width = np.select(
-        [c == "burglary", c == "theft", c == "robbery"],
-        [rng.integers(1800, 10 * 3600, n), rng.integers(300, 3 * 3600, n), rng.integers(0, 600, n)],
-        rng.integers(0, 7200, n),
-    )
+    width = window_widths(rng, c)
     occ_to = np.where(is_serial, inc["occ_to_s"].to_numpy(), t - to_gap)
     occ_from = np.where(is_serial, inc["occ_from_s"].to_numpy(), occ_to - width)
     mid_hour = (((occ_from + occ_to) // 2) % DAY_S) // 3600

@@ -26,6 +26,7 @@ COMPONENTS = (
     "floating",
     "drones",
     "text",
+    "windows",
 )
 
 

@@ -326,6 +326,7 @@ def generate_incidents(
     off_batch, offenders = _serial_offenders(
         rng_o, geo, taken_ids, scale=scale, start=start, days=days
     )
+    _serial_windows(streams["windows"], off_batch)
     batches.append(off_batch)
 
     # --- fraud: victims by true risk, at home --------------------------------------------
@@ -464,6 +465,35 @@ def offender_count(rng: np.random.Generator, scale: float, days: int) -> int:
     return max(min(5, 1 + days // 20), round(base * min(1.0, days / 90.0)))
 
 
+def window_widths(rng: np.random.Generator, category: np.ndarray) -> np.ndarray:
+    """Seconds between the earliest and the latest time a case may have happened, by category.
+
+    A burglary is found hours after it happened (half an hour to ten hours), a theft within three
+    hours, a robbery is known to the minute; other categories up to two hours.
+    """
+    n = len(category)
+    return np.select(
+        [category == "burglary", category == "theft", category == "robbery"],
+        [rng.integers(1800, 10 * 3600, n), rng.integers(300, 3 * 3600, n), rng.integers(0, 600, n)],
+        rng.integers(0, 7200, n),
+    )
+
+
+def _serial_windows(rng: np.random.Generator, batch: dict[str, np.ndarray]) -> None:
+    """Give the serial offenders' incidents their occurrence windows (发案时间段), in place.
+
+    The window is as wide as any other case of the category (:func:`window_widths`): who did it
+    does not show in how well its time is known. The true time of the act lies in it at a uniform
+    position, and it ends at least a minute before the report.
+    """
+    occ, reported = batch.pop("occ_s"), batch["t_s"]
+    width = window_widths(rng, np.array(CAT_KEYS)[batch["cat"]])
+    occ_from = occ - (rng.uniform(size=len(occ)) * width).astype(np.int64)
+    late = np.maximum(occ_from + width - (reported - 60), 0)
+    batch["occ_from_s"] = occ_from - late
+    batch["occ_to_s"] = occ_from + width - late
+
+
 def _serial_offenders(
     rng: np.random.Generator,
     geo: Geography,
@@ -503,7 +533,7 @@ def _serial_offenders(
     )
     id_numbers = make_id_numbers(rng, region, birth, taken=taken_ids)
     rows: dict[str, list[np.ndarray]] = {
-        k: [] for k in ("t", "addr", "off", "from", "to", "entry", "target", "tools", "cat")
+        k: [] for k in ("t", "addr", "off", "occ", "entry", "target", "tools", "cat")
     }
     profiles = []
     for o in range(n_off):
@@ -544,9 +574,11 @@ def _serial_offenders(
         lo = np.array([catalog.TIME_OF_DAY_BANDS[b][0] for b in band])
         hi = np.array([catalog.TIME_OF_DAY_BANDS[b][1] for b in band])
         occ = day * DAY_S + rng.integers(lo * 3600, hi * 3600)
-        occ_from = occ - rng.integers(0, 1800, n_cases)
-        occ_to = occ + rng.integers(300, 2400, n_cases)
-        reported = occ_to + rng.integers(600, 6 * 3600, n_cases)
+        # reported 15 min to 7 h after the act; the window around it is drawn afterwards,
+        # independently of the offender (_serial_windows); the first draw is kept so that this
+        # stream, and every case after it, stays as it was
+        rng.integers(0, 1800, n_cases)
+        reported = occ + rng.integers(300, 2400, n_cases) + rng.integers(600, 6 * 3600, n_cases)
         dist = rng.lognormal(np.log(1200.0), 0.6, n_cases)
         ang = rng.uniform(0, 2 * np.pi, n_cases)
         x, y = hx[o] + dist * np.cos(ang), hy[o] + dist * np.sin(ang)
@@ -559,8 +591,7 @@ def _serial_offenders(
         rows["t"].append(reported[ok])
         rows["addr"].append(addr[ok])
         rows["off"].append(np.full(int(ok.sum()), o))
-        rows["from"].append(occ_from[ok])
-        rows["to"].append(occ_to[ok])
+        rows["occ"].append(occ[ok])
         rows["entry"].append(entry[ok])
         rows["target"].append(target[ok])
         rows["tools"].append(tools[ok])
@@ -587,8 +618,7 @@ def _serial_offenders(
     batch = _batch(cat["t"], cat["cat"], cat["addr"], "serial", cat["off"], offender=cat["off"])
     batch.update(
         {
-            "occ_from_s": cat["from"],
-            "occ_to_s": cat["to"],
+            "occ_s": cat["occ"],
             "mo_entry": cat["entry"].astype(str),
             "mo_target": cat["target"].astype(str),
             "mo_tools": cat["tools"].astype(str),
