@@ -10,6 +10,7 @@ from sklearn.base import clone
 from sklearn.metrics import roc_auc_score
 
 from haizhou.analytics.linkage.crimes import CrimeTable
+from haizhou.analytics.linkage.evidence import mo_value_counts, mo_value_shares
 from haizhou.analytics.linkage.model import LinkageModel, NaiveBayesBins, linked_pair_keys
 from haizhou.analytics.linkage.synthetic import synthetic_crimes
 from haizhou.errors import NotFittedError
@@ -139,3 +140,23 @@ def test_neighbourhood_evidence_in_the_model(data):
     pick = np.arange(0, len(res), max(len(res) // 50, 1))
     p = model.predict_proba(new, res.i[pick], res.j[pick])
     np.testing.assert_allclose(p, res.probability[pick])
+
+
+def test_rarity_at_linking_counts_each_case_once(data):
+    crimes, offenders = data
+    first = np.arange(len(crimes) // 2)
+    model = LinkageModel(learner="logistic", max_distance_m=3000, max_gap_days=90)
+    model.fit(crimes.subset(first), offenders.subset(first))
+    # linking the training cases themselves: rarity as at fitting
+    assert model.mo_shares(crimes.subset(first)) == model.mo_share_
+    # the training and the new cases together, or the new ones alone: each case counted once
+    whole = mo_value_shares(crimes)
+    assert model.mo_shares(crimes) == whole
+    assert model.mo_shares(crimes.subset(np.arange(first.size, len(crimes)))) == whole
+    assert whole != model.mo_share_
+    # the same ids for other cases (another file): they are new cases
+    other, _ = synthetic_crimes(n_offenders=40, seed=9)
+    assert set(other.crime_id) <= set(crimes.crime_id[first])
+    train_counts = mo_value_counts(crimes.subset(first))
+    assert model.mo_shares(other) == mo_value_shares(other, add=train_counts)
+    assert model.mo_shares(other) != model.mo_share_

@@ -42,6 +42,7 @@ __all__ = [
     "EvidenceEncoder",
     "expected_abs_difference",
     "feature_names",
+    "mo_value_counts",
     "mo_value_shares",
     "neighbourhood_evidence",
     "pair_evidence",
@@ -259,19 +260,37 @@ class EvidenceEncoder:
         )
 
 
-def mo_value_shares(crimes: CrimeTable) -> tuple[dict[str, float], ...]:
+def mo_value_shares(
+    crimes: CrimeTable, rows: np.ndarray | None = None, *, add: tuple[dict[str, int], ...] = ()
+) -> tuple[dict[str, float], ...]:
     """Per MO attribute, the share of each value among cases where it is recorded: what makes
-    agreement on a value rare (罕见度). A value never seen gets ``1 / (n + 1)`` (key ``""``)."""
+    agreement on a value rare (罕见度). A value never seen gets ``1 / (n + 1)`` (key ``""``).
+
+    Counted over the cases ``rows`` of ``crimes`` (None: all), plus the counts ``add`` (per
+    attribute, value → number of cases, from :func:`mo_value_counts` of other cases).
+    """
+    counts = mo_value_counts(crimes, rows)
+    out = []
+    for k, table in enumerate(counts):
+        extra = add[k] if add else {}
+        merged = {v: table.get(v, 0) + extra.get(v, 0) for v in table.keys() | extra.keys()}
+        total = float(max(sum(merged.values()), 1))
+        unseen = 1.0 / (total + 1.0)
+        shares = {v: c / total if c else unseen for v, c in merged.items()}
+        shares.update({v: unseen for v in crimes.mo_levels[k] if v not in merged})
+        out.append(shares | {"": unseen})
+    return tuple(out)
+
+
+def mo_value_counts(
+    crimes: CrimeTable, rows: np.ndarray | None = None
+) -> tuple[dict[str, int], ...]:
+    """Per MO attribute, value → number of the cases ``rows`` (None: all) recording it."""
     out = []
     for k, levels in enumerate(crimes.mo_levels):
-        codes = crimes.mo_codes[:, k]
-        counts = np.bincount(codes[codes >= 0], minlength=len(levels)).astype(np.float64)
-        total = max(counts.sum(), 1.0)
-        unseen = 1.0 / (total + 1.0)
-        shares = {
-            v: float(counts[m] / total) if counts[m] else unseen for m, v in enumerate(levels)
-        }
-        out.append(shares | {"": unseen})
+        codes = crimes.mo_codes[:, k] if rows is None else crimes.mo_codes[rows, k]
+        counts = np.bincount(codes[codes >= 0], minlength=len(levels))
+        out.append({levels[m]: int(c) for m, c in enumerate(counts) if c})
     return tuple(out)
 
 

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
+import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.impute import SimpleImputer
@@ -53,6 +54,7 @@ from haizhou.analytics.linkage.crimes import CrimeTable, Offenders
 from haizhou.analytics.linkage.evidence import (
     NEIGHBOURHOOD_NAMES,
     EvidenceEncoder,
+    mo_value_counts,
     mo_value_shares,
     neighbourhood_evidence,
     pair_evidence,
@@ -379,6 +381,10 @@ class LinkageModel(Estimator):
         MO attributes the model expects.
     mo_share_ : tuple of dict
         Share of each MO value among the training cases (rarity).
+    mo_counts_ : tuple of dict
+        Number of training cases recording each MO value; with ``train_keys_`` (a sorted
+        64-bit hash of each training case's id, place and window) it counts rarity at linking
+        over the training cases and the new ones (:meth:`mo_shares`).
     n_train_pairs_, n_linked_pairs_ : int
         Candidate pairs among solved cases, and how many are linked.
 
@@ -614,6 +620,8 @@ class LinkageModel(Estimator):
         self.feature_names_ = names
         self.mo_names_ = tuple(crimes.mo_names)
         self.mo_share_ = shares
+        self.mo_counts_ = mo_value_counts(crimes)
+        self.train_keys_ = np.sort(_case_keys(crimes))
         self.n_train_pairs_ = int(y.size)
         self.n_linked_pairs_ = int(y.sum())
         return self
@@ -731,6 +739,22 @@ class LinkageModel(Estimator):
         N = neighbourhood_evidence(len(crimes), i, j, X, ci, cj, cX)
         return np.column_stack([X, N]), [*names, *NEIGHBOURHOOD_NAMES]
 
+    def mo_shares(self, crimes: CrimeTable) -> tuple[dict[str, float], ...]:
+        """Share of each MO value for linking ``crimes`` (rarity, 罕见度).
+
+        Counted over the training cases and those of ``crimes`` that were not among them, so a
+        value means as much as it did at fitting, where the shares counted the scored cases' own
+        values: a new offender's values would otherwise look rarer than a training offender's
+        did. A case is a training case when its id, place and window are those of one (ids
+        alone repeat across files).
+        """
+        check_is_fitted(self)
+        counts = getattr(self, "mo_counts_", None)
+        if counts is None:  # a model saved before the counts were kept
+            return self.mo_share_
+        new = np.flatnonzero(~np.isin(_case_keys(crimes), self.train_keys_))
+        return mo_value_shares(crimes, new, add=counts)
+
     def evidence(
         self,
         crimes: CrimeTable,
@@ -750,7 +774,7 @@ class LinkageModel(Estimator):
                 f"the model was trained on MO attributes {list(self.mo_names_)} but these cases "
                 f"have {list(crimes.mo_names)}; give the same --mo-cols in the same order."
             )
-        encoder = EvidenceEncoder.build(crimes, mo_share=self.mo_share_)
+        encoder = EvidenceEncoder.build(crimes, mo_share=self.mo_shares(crimes))
         X, names = self._pair_evidence(crimes, i, j, encoder, context=context)
         if names != self.feature_names_:
             lacking = [n for n in self.feature_names_ if n not in names]
@@ -866,3 +890,17 @@ def _weights(est: Any, w: np.ndarray) -> dict[str, Any]:
     if hasattr(est, "steps"):
         return {f"{est.steps[-1][0]}__sample_weight": w}
     return {"sample_weight": w}
+
+
+def _case_keys(crimes: CrimeTable) -> np.ndarray:
+    """A 64-bit hash of each case's id, place and window (which cases a model was trained on)."""
+    frame = pd.DataFrame(
+        {
+            "id": crimes.crime_id,
+            "x": crimes.x_m,
+            "y": crimes.y_m,
+            "from": crimes.t_from_days,
+            "to": crimes.t_to_days,
+        }
+    )
+    return pd.util.hash_pandas_object(frame, index=False).to_numpy()
