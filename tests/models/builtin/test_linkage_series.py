@@ -7,6 +7,7 @@ background cases (each solved one with its own suspect) give the model something
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import pickle
@@ -180,6 +181,19 @@ def test_series_and_leads_found_and_routed(store, make_context) -> None:  # type
     assert record.jurisdiction_codes[k] == STATION_A
     # every series shown has an unsolved case
     assert all(f.evidence["n_open"] >= 1 for f in series)
+
+
+def test_a_past_window_links_the_cases_up_to_its_end(store, make_context) -> None:  # type: ignore[no-untyped-def]
+    # a backfill run (haizhou models run --start/--end) long after the window: the cases are
+    # those before the window's end, not before the moment of the run
+    _planted(store)
+    model = discover(entry_points=False, packaged_rules=False).get("linkage.series")
+    with store.factory() as session:
+        context = make_context(session, NOW - timedelta(days=1), NOW)
+        later = dataclasses.replace(context, now=NOW + timedelta(days=1000))
+        record = run_model(model, params=PARAMS, context=later)
+    assert record.ok, record.error
+    assert any(f.kind == "linkage_series" for f in record.findings)
 
 
 def test_lead_offers_the_linked_suspect_and_waits_for_approval(store, make_context) -> None:  # type: ignore[no-untyped-def]

@@ -277,7 +277,7 @@ def _series_threshold(model: LinkageModel) -> float:
 
 def run(ctx: RunContext, params: LinkageSeriesParams) -> Iterator[Finding]:
     """Yield a finding per active series and per unsolved case with leads."""
-    end = ctx.now
+    end = ctx.window.end  # a run over a past window links the cases up to its end
     start = end - timedelta(days=max(params.train_days, params.link_days))
     cases = list(
         iter_cases(
