@@ -7,6 +7,7 @@ import pickle
 import numpy as np
 import pytest
 from sklearn.base import clone
+from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.metrics import roc_auc_score
 
 from haizhou.analytics.linkage.crimes import CrimeTable
@@ -160,3 +161,45 @@ def test_rarity_at_linking_counts_each_case_once(data):
     train_counts = mo_value_counts(crimes.subset(first))
     assert model.mo_shares(other) == mo_value_shares(other, add=train_counts)
     assert model.mo_shares(other) != model.mo_share_
+
+
+def test_boosting_bins_are_the_class_weighted_quantiles():
+    from haizhou.analytics.linkage.model import _weighted_bin_edges
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(4000, 1))
+    # balanced classes: every weight is 1, so the edges are the plain quantiles
+    y = np.arange(4000) % 2 == 0
+    edges = _weighted_bin_edges(x, y, 16)[0]
+    ranks = np.linspace(0, 100, 17)[1:-1]
+    expected = np.percentile(x[:, 0], ranks, method="averaged_inverted_cdf")
+    np.testing.assert_allclose(edges, expected)
+    # a rare class weighs as much as the common one: half of the edges fall among its values
+    x = np.r_[rng.uniform(0, 1, 200), rng.uniform(1, 2, 3800)][:, None]
+    y = np.r_[np.ones(200, bool), np.zeros(3800, bool)]
+    edges = _weighted_bin_edges(x, y, 16)[0]
+    assert (edges <= 1).sum() in (7, 8)
+    # few distinct values (and NaN): left to boosting
+    assert _weighted_bin_edges(np.array([[0.0], [1.0], [np.nan]]), np.array([0, 1, 1]), 16) == [
+        None
+    ]
+
+
+def test_boosting_scores_raw_evidence_through_its_bins(data):
+    from haizhou.analytics.linkage.model import MonotoneBoosting
+
+    crimes, offenders = data
+    model = LinkageModel(learner="blend", max_distance_m=3000, max_gap_days=90).fit(
+        crimes, offenders
+    )
+    boosting = model.learner_.boosting_
+    assert isinstance(boosting, MonotoneBoosting)
+    assert any(e is not None for e in boosting.bin_edges_)
+    X = model.evidence(crimes, *model.candidate_pairs(crimes))
+    binned = boosting._binned(X)
+    assert np.nanmax(binned[:, 0]) <= boosting.max_bins  # distances became bin numbers
+    # the trees were grown on bin numbers: raw evidence is scored through the same bins
+    p = boosting.predict_proba(X)[:, 1]
+    on_bins = HistGradientBoostingClassifier.predict_proba(boosting, binned)[:, 1]
+    np.testing.assert_array_equal(p, on_bins)
+    assert not np.array_equal(p, HistGradientBoostingClassifier.predict_proba(boosting, X)[:, 1])
