@@ -168,21 +168,18 @@ def test_boosting_bins_are_the_class_weighted_quantiles():
 
     rng = np.random.default_rng(0)
     x = rng.normal(size=(4000, 1))
-    # balanced classes: every weight is 1, so the edges are the plain quantiles
-    y = np.arange(4000) % 2 == 0
-    edges = _weighted_bin_edges(x, y, 16)[0]
+    # unit weights: the edges are the plain quantiles
+    edges = _weighted_bin_edges(x, np.ones(4000), 16)[0]
     ranks = np.linspace(0, 100, 17)[1:-1]
     expected = np.percentile(x[:, 0], ranks, method="averaged_inverted_cdf")
     np.testing.assert_allclose(edges, expected)
-    # a rare class weighs as much as the common one: half of the edges fall among its values
+    # a rare class weighing as much as the common one: half of the edges fall among its values
     x = np.r_[rng.uniform(0, 1, 200), rng.uniform(1, 2, 3800)][:, None]
-    y = np.r_[np.ones(200, bool), np.zeros(3800, bool)]
-    edges = _weighted_bin_edges(x, y, 16)[0]
+    weight = np.r_[np.full(200, 4000 / 400), np.full(3800, 4000 / 7600)]
+    edges = _weighted_bin_edges(x, weight, 16)[0]
     assert (edges <= 1).sum() in (7, 8)
     # few distinct values (and NaN): left to boosting
-    assert _weighted_bin_edges(np.array([[0.0], [1.0], [np.nan]]), np.array([0, 1, 1]), 16) == [
-        None
-    ]
+    assert _weighted_bin_edges(np.array([[0.0], [1.0], [np.nan]]), np.ones(3), 16) == [None]
 
 
 def test_boosting_scores_raw_evidence_through_its_bins(data):

@@ -200,13 +200,17 @@ def leads(
     *,
     top_k: int = 5,
     min_probability: float = 0.2,
+    encoder: EvidenceEncoder | None = None,
 ) -> list[Lead]:
     """For each unsolved case, its ``top_k`` most likely linked cases (at least
     ``min_probability``), with the evidence in words and, where the linked case is solved, its
-    offenders as suspects to look at. Ordered by unsolved case, then probability."""
+    offenders as suspects to look at. Ordered by unsolved case, then probability.
+
+    ``encoder``: as in :func:`explain_pair` (a model's rarity: ``EvidenceEncoder.build(crimes,
+    mo_share=model.mo_shares(crimes))``); None counts rarity on ``crimes``."""
     solved = offenders.solved_mask()
     by_crime = offenders.by_crime()
-    enc = EvidenceEncoder.build(crimes)
+    enc = EvidenceEncoder.build(crimes) if encoder is None else encoder
     q = np.r_[i, j]
     other = np.r_[j, i]
     p = np.r_[probability, probability]

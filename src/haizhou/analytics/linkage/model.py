@@ -45,6 +45,7 @@ from sklearn.metrics import average_precision_score, roc_auc_score
 from sklearn.model_selection import GroupKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
+from sklearn.utils.class_weight import compute_sample_weight
 from threadpoolctl import threadpool_limits
 
 from haizhou.analytics.base import Estimator, Interval, Options, check_is_fitted
@@ -190,7 +191,12 @@ class MonotoneBoosting(HistGradientBoostingClassifier):
         # quantiles of each column with one sort per quantile, which was half of a fit. They
         # are found on all the training pairs (scikit-learn's on the 90 % it keeps after
         # setting aside its early-stopping pairs), so the model differs a little from before
-        self.bin_edges_ = _weighted_bin_edges(X, np.asarray(y), int(self.max_bins))
+        weight = (
+            np.ones(len(X))
+            if self.class_weight is None
+            else compute_sample_weight(self.class_weight, np.asarray(y))
+        )
+        self.bin_edges_ = _weighted_bin_edges(X, weight, int(self.max_bins))
         return super().fit(self._binned(X), y)
 
     def _binned(self, X: Any) -> np.ndarray:
@@ -217,13 +223,13 @@ class MonotoneBoosting(HistGradientBoostingClassifier):
         return super().decision_function(self._binned(X))
 
 
-def _weighted_bin_edges(X: np.ndarray, y: np.ndarray, max_bins: int) -> list[np.ndarray | None]:
-    """Per column, the bin edges gradient boosting would use with balanced class weights: the
+def _weighted_bin_edges(
+    X: np.ndarray, weight: np.ndarray, max_bins: int
+) -> list[np.ndarray | None]:
+    """Per column, the bin edges of gradient boosting with sample weights ``weight``: the
     weighted quantiles ``1/max_bins, 2/max_bins, …`` (averaged inverted CDF, as scikit-learn's
     binning), or None when the column has at most ``max_bins`` values (boosting bins those
     itself). A value ``x`` falls in bin ``i`` when ``edges[i - 1] < x <= edges[i]``."""
-    classes, counts = np.unique(y, return_counts=True)
-    weight = (len(y) / (len(classes) * counts))[np.searchsorted(classes, y)]
     ranks = np.linspace(0.0, 1.0, max_bins + 1)[1:-1]
     out: list[np.ndarray | None] = []
     for k in range(X.shape[1]):
