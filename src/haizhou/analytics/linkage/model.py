@@ -178,7 +178,9 @@ class MonotoneBoosting(HistGradientBoostingClassifier):
     trees' score sensible for pairs unlike the training ones, e.g. far apart in space or time,
     which an unconstrained model may score at random. Sample weights are not used (the classes
     are balanced by ``class_weight``), as for ``"gbm"``. A ``monotonic_cst`` set beforehand
-    (see :func:`monotone_signs`) is kept; unset, the first four columns are distances.
+    (see :func:`monotone_signs`) is kept; unset, the first four columns are distances. The
+    trees grow on bin numbers: the class-weighted quantile bins are found at fit
+    (``bin_edges_``, one sort per column) and evidence is mapped through them when scoring.
     """
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> MonotoneBoosting:
