@@ -23,6 +23,7 @@ from nats.js.api import AckPolicy, ConsumerConfig, RetentionPolicy, StorageType,
 from nats.js.errors import NotFoundError
 
 from haizhou.jobs.spec import Job, JobError
+from haizhou.streams.config import add_stream_if_missing
 
 log = logging.getLogger("haizhou.jobs.queue")
 
@@ -105,18 +106,16 @@ async def ensure_queue(js: JetStreamContext, config: QueueConfig, *, update: boo
     ``update=True`` (workers) also applies ``config``'s ack wait and delivery limit to an
     existing consumer; submitters leave the workers' settings alone.
     """
-    try:
-        await js.stream_info(config.stream)
-    except NotFoundError:
-        await js.add_stream(
-            StreamConfig(
-                name=config.stream,
-                subjects=[config.subjects],
-                retention=RetentionPolicy.WORK_QUEUE,
-                storage=StorageType.FILE,
-                duplicate_window=600.0,
-            )
-        )
+    await add_stream_if_missing(
+        js,
+        StreamConfig(
+            name=config.stream,
+            subjects=[config.subjects],
+            retention=RetentionPolicy.WORK_QUEUE,
+            storage=StorageType.FILE,
+            duplicate_window=600.0,
+        ),
+    )
     if not update:
         try:
             await js.consumer_info(config.stream, config.durable)

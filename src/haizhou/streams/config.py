@@ -7,6 +7,7 @@ benchmarks can run side by side on one NATS server without touching the real str
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass
@@ -17,13 +18,14 @@ from nats.aio.client import Client
 from nats.errors import NoServersError
 from nats.js import JetStreamContext
 from nats.js.api import DiscardPolicy, RetentionPolicy, StorageType, StreamConfig
-from nats.js.errors import NotFoundError
+from nats.js.errors import APIError, NotFoundError
 
 from haizhou.errors import HaizhouError
 
 __all__ = [
     "StreamError",
     "StreamsConfig",
+    "add_stream_if_missing",
     "connect",
     "delete_streams",
     "ensure_streams",
@@ -139,24 +141,50 @@ async def connect(config: StreamsConfig, *, reconnect: bool = True, **options: A
         ) from None
 
 
+async def add_stream_if_missing(
+    js: JetStreamContext, stream: StreamConfig, *, settle_s: float = 2.0
+) -> None:
+    """Create ``stream`` unless a stream of its name exists; safe when several start at once.
+
+    A consumer and a publisher starting together may both find the stream missing. JetStream
+    may then refuse the later creation ("subjects overlap with an existing stream": the one
+    just made). A refused creation is therefore checked again for up to ``settle_s``
+    seconds: the stream being there is success; otherwise the refusal stands.
+    """
+    try:
+        await js.stream_info(stream.name)
+        return
+    except NotFoundError:
+        pass
+    try:
+        await js.add_stream(stream)
+    except APIError:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + settle_s
+        while True:
+            with contextlib.suppress(NotFoundError):
+                await js.stream_info(stream.name)
+                return
+            if loop.time() >= deadline:
+                raise
+            await asyncio.sleep(0.05)
+
+
 async def ensure_streams(js: JetStreamContext, config: StreamsConfig) -> None:
     """Create both streams if missing (work-queue retention: acknowledged messages leave)."""
     for kind in ("sightings", "airspace"):
-        name = config.stream(kind)
-        try:
-            await js.stream_info(name)
-        except NotFoundError:
-            await js.add_stream(
-                StreamConfig(
-                    name=name,
-                    subjects=[f"{config.root}.{kind}.>"],
-                    retention=RetentionPolicy.WORK_QUEUE,
-                    storage=StorageType.FILE,
-                    max_msgs=config.max_msgs,
-                    discard=DiscardPolicy.NEW,
-                    duplicate_window=config.duplicate_window_s,
-                )
-            )
+        await add_stream_if_missing(
+            js,
+            StreamConfig(
+                name=config.stream(kind),
+                subjects=[f"{config.root}.{kind}.>"],
+                retention=RetentionPolicy.WORK_QUEUE,
+                storage=StorageType.FILE,
+                max_msgs=config.max_msgs,
+                discard=DiscardPolicy.NEW,
+                duplicate_window=config.duplicate_window_s,
+            ),
+        )
 
 
 async def delete_streams(config: StreamsConfig) -> None:
