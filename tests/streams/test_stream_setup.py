@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import pytest
@@ -35,56 +36,54 @@ class _LosesTheRace:
         return await self.js.add_stream(rival)  # refused: the subjects are taken
 
 
-def test_a_creation_refused_because_the_stream_was_just_made_is_success(nats_url: str) -> None:
+@pytest.fixture
+def config(nats_url: str) -> Iterator[StreamsConfig]:
     config = StreamsConfig(url=nats_url, root=f"t{uuid.uuid4().hex[:10]}")
+    yield config
+    asyncio.run(delete_streams(config))
+
+
+def _with_js(config: StreamsConfig, body: Callable[[Any], Awaitable[None]]) -> None:
+    async def scenario() -> None:
+        nc = await connect(config, reconnect=False)
+        try:
+            await body(nc.jetstream())
+        finally:
+            await nc.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_creation_refused_because_the_stream_was_just_made_is_success(
+    config: StreamsConfig,
+) -> None:
     stream = StreamConfig(name=config.stream("airspace"), subjects=[f"{config.root}.airspace.>"])
 
-    async def scenario() -> None:
-        nc = await connect(config, reconnect=False)
-        try:
-            js = nc.jetstream()
-            with pytest.raises(APIError):  # what the race looks like to the loser
-                await _LosesTheRace(js).add_stream(
-                    StreamConfig(name=config.stream("sightings"), subjects=[f"{config.root}.s.>"])
-                )
-            await add_stream_if_missing(_LosesTheRace(js), stream)  # type: ignore[arg-type]
-            assert (await js.stream_info(stream.name)).config.subjects == stream.subjects
-        finally:
-            await nc.close()
+    async def body(js: Any) -> None:
+        with pytest.raises(APIError):  # what the race looks like to the loser
+            await _LosesTheRace(js).add_stream(
+                StreamConfig(name=config.stream("sightings"), subjects=[f"{config.root}.s.>"])
+            )
+        await add_stream_if_missing(_LosesTheRace(js), stream)  # type: ignore[arg-type]
+        assert (await js.stream_info(stream.name)).config.subjects == stream.subjects
 
-    try:
-        asyncio.run(scenario())
-    finally:
-        asyncio.run(delete_streams(config))
+    _with_js(config, body)
 
 
-def test_a_refusal_for_another_reason_stands(nats_url: str) -> None:
-    config = StreamsConfig(url=nats_url, root=f"t{uuid.uuid4().hex[:10]}")
+def test_a_refusal_for_another_reason_stands(config: StreamsConfig) -> None:
     subjects = [f"{config.root}.airspace.>"]
 
-    async def scenario() -> None:
-        nc = await connect(config, reconnect=False)
-        try:
-            js = nc.jetstream()
-            await js.add_stream(StreamConfig(name=config.stream("sightings"), subjects=subjects))
-            with pytest.raises(APIError):  # the subjects belong to a stream of another name
-                await add_stream_if_missing(
-                    js,
-                    StreamConfig(name=config.stream("airspace"), subjects=subjects),
-                    settle_s=0.2,
-                )
-        finally:
-            await nc.close()
+    async def body(js: Any) -> None:
+        await js.add_stream(StreamConfig(name=config.stream("sightings"), subjects=subjects))
+        with pytest.raises(APIError):  # the subjects belong to a stream of another name
+            await add_stream_if_missing(
+                js, StreamConfig(name=config.stream("airspace"), subjects=subjects), settle_s=0.2
+            )
 
-    try:
-        asyncio.run(scenario())
-    finally:
-        asyncio.run(delete_streams(config))
+    _with_js(config, body)
 
 
-def test_many_processes_starting_together_all_get_their_streams(nats_url: str) -> None:
-    config = StreamsConfig(url=nats_url, root=f"t{uuid.uuid4().hex[:10]}")
-
+def test_many_processes_starting_together_all_get_their_streams(config: StreamsConfig) -> None:
     async def one() -> None:
         nc = await connect(config, reconnect=False)
         try:
@@ -95,7 +94,4 @@ def test_many_processes_starting_together_all_get_their_streams(nats_url: str) -
     async def scenario() -> list[Any]:
         return await asyncio.gather(*(one() for _ in range(6)), return_exceptions=True)
 
-    try:
-        assert asyncio.run(scenario()) == [None] * 6
-    finally:
-        asyncio.run(delete_streams(config))
+    assert asyncio.run(scenario()) == [None] * 6
