@@ -463,7 +463,6 @@ def link(
     as_json: JsonOpt = False,
 ) -> None:
     """Score the candidate pairs of new cases and group them into series."""
-    from haizhou.analytics.linkage.evidence import EvidenceEncoder
     from haizhou.analytics.linkage.explain import leads
     from haizhou.analytics.linkage.series import cluster_series, rank_series
 
@@ -508,8 +507,7 @@ def link(
     n_leads = 0
     if leads_out is not None and offs is not None:
         # rarity in the reasons as the model weighed it (training and new cases)
-        encoder = EvidenceEncoder.build(table, mo_share=model.mo_shares(table))
-        found = leads(table, offs, res.i, res.j, res.probability, encoder=encoder)
+        found = leads(table, offs, res.i, res.j, res.probability, encoder=model.encoder(table))
         n_leads = len(found)
         pd.DataFrame(
             {

@@ -206,8 +206,8 @@ def leads(
     ``min_probability``), with the evidence in words and, where the linked case is solved, its
     offenders as suspects to look at. Ordered by unsolved case, then probability.
 
-    ``encoder``: as in :func:`explain_pair` (a model's rarity: ``EvidenceEncoder.build(crimes,
-    mo_share=model.mo_shares(crimes))``); None counts rarity on ``crimes``."""
+    ``encoder``: as in :func:`explain_pair` (a model's rarity: ``model.encoder(crimes)``); None
+    counts rarity on ``crimes``."""
     solved = offenders.solved_mask()
     by_crime = offenders.by_crime()
     enc = EvidenceEncoder.build(crimes) if encoder is None else encoder

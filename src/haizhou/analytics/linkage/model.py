@@ -818,6 +818,11 @@ class LinkageModel(Estimator):
         new = np.flatnonzero(~np.isin(_case_keys(crimes), self.train_keys_))
         return mo_value_shares(crimes, new, add=counts)
 
+    def encoder(self, crimes: CrimeTable) -> EvidenceEncoder:
+        """What pair evidence on ``crimes`` needs, with this model's rarity
+        (:meth:`mo_shares`): for :meth:`evidence` and for explaining its pairs in words."""
+        return EvidenceEncoder.build(crimes, mo_share=self.mo_shares(crimes))
+
     def evidence(
         self,
         crimes: CrimeTable,
@@ -837,8 +842,7 @@ class LinkageModel(Estimator):
                 f"the model was trained on MO attributes {list(self.mo_names_)} but these cases "
                 f"have {list(crimes.mo_names)}; give the same --mo-cols in the same order."
             )
-        encoder = EvidenceEncoder.build(crimes, mo_share=self.mo_shares(crimes))
-        X, names = self._pair_evidence(crimes, i, j, encoder, context=context)
+        X, names = self._pair_evidence(crimes, i, j, self.encoder(crimes), context=context)
         if names != self.feature_names_:
             lacking = [n for n in self.feature_names_ if n not in names]
             extra = [n for n in names if n not in self.feature_names_]

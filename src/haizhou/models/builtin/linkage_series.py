@@ -316,7 +316,7 @@ def run(ctx: RunContext, params: LinkageSeriesParams) -> Iterator[Finding]:
         now_days=_days(end, ctx),
         half_life_days=params.half_life_days,
     )
-    encoder = EvidenceEncoder.build(table, mo_share=model.mo_shares(table))
+    encoder = model.encoder(table)
     series_key_of: dict[str, str] = {}
     n_series = 0
     for row in ranked.frame.itertuples():
